@@ -1,0 +1,184 @@
+"""`Result`: everything one run measured, with its status; atomic save and load.
+
+On disk a result is a folder with `result.json` (schema version, resolved config,
+provenance, summary) and `curves.npz` (every array, `-inf`/`inf` kept). Both are
+written to a temporary file first and renamed into place, so an interrupted write
+never leaves a file that looks whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .config import Config
+
+SCHEMA_VERSION = 1
+
+#: Every key `analyze` puts in `Result.summary`, in display order. Units: rates are
+#: natural log per step; lags and times are steps.
+SUMMARY_KEYS = (
+    "status",  # ok | nonfinite
+    "growth_rate",  # slope of the median log spectral gain over lags [K/2, K_last]
+    "growth_rate_q10",
+    "growth_rate_q90",
+    "growth_rate_se",  # standard error of the per-trial slopes
+    "rms_growth_rate",  # the same for the RMS gain (what mean-field theory predicts)
+    "loss_grad_rate",  # the same for the loss gradient |dL/ds_{T-k}|
+    "factor_per_step",  # exp(growth_rate)
+    "half_life",  # ln 2 / |rate| when vanishing, else null
+    "doubling_time",  # ln 2 / rate when exploding, else null
+    "horizon",  # first lag with median spectral gain < eps (null if never)
+    "horizon_censored",  # true when the gain never fell below eps within the window
+    "explosion_lag",  # first lag with median spectral gain > 1/eps (null if never)
+    "nonfinite_step",  # forward step (counted from the start, transient included) that went non-finite
+    "analysed_lags",  # K_last: the last lag with a finite median
+    "regime",  # vanishing | marginal | exploding
+    "pascanu_rate",  # log(gamma sigma_max(W_hh)) (rnn only), median over trials
+    "mean_field_rate",  # 0.5 ln chi (rnn only)
+    "mean_field_chi",
+    "mean_field_q",
+    "annealed_rate",  # 0.5 ln mean_t ||J_t||_F^2 / D, median over trials
+    "gamma",  # sup |phi'| of the activation
+    "sigma_max_whh",  # median over trials of the largest singular value of W_hh
+    "lambda_1",  # top Lyapunov exponent (null unless exponents > 0)
+    "kaplan_yorke_dim",
+    "sum_exponents",  # sum of the estimated exponents (all D of them: checkable identity)
+    "mean_log_det",  # time average of log|det J_t| (equals sum_exponents when exponents = D)
+    "params",  # parameter count of one network (PyTorch's module)
+    "warnings",  # sentences that say what happened and what to do
+)
+
+#: Arrays in `Result.curves` (all natural logs). Shapes: B trials, T steps.
+CURVE_KEYS = {
+    "lag": "(T+1,) lags k = 0..T",
+    "log_spectral": "(B, T+1) log ||P(T, T-k)||_2",
+    "log_rms": "(B, T+1) log ||P(T, T-k)||_F / sqrt(D)",
+    "log_loss_grad": "(B, T+1) log ||dL/ds_{T-k}||, L = r . h_T",
+    "log_input_sensitivity": "(B, T+1) log ||ds_T/dx_{T-k}||_2 (lag T: NaN, the input lies in the transient)",
+    "log_weight_grad": "(B, T+1) log ||dL/dW_hh from step T-k||_F (lag T: NaN)",
+    "log_step_gain": "(B, T) log ||J_t||_2 for t = 1..T",
+    "log_step_rms": "(B, T) log ||J_t||_F / sqrt(D)",
+    "lyapunov_spectrum": "(B, E) exponents, natural log per step (E = exponents)",
+    "lyapunov_history": "(B, E, H) running estimates at H checkpoints",
+    "lyapunov_history_steps": "(H,) steps of those checkpoints",
+}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it onto `path`.
+
+    On error the temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats (and numpy scalars) by JSON-ready values (`None`)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Result:
+    """One run: resolved config, summary figures, arrays and provenance.
+
+    Arguments:
+        config: the resolved `Config`.
+        summary: the figures of `SUMMARY_KEYS` (non-finite values already `None`).
+        curves: arrays of `CURVE_KEYS` (natural logs; `-inf` for a zero gain).
+        provenance: versions, seed, dtype, device, threads, time, command line.
+    """
+
+    config: Config
+    summary: dict[str, Any]
+    curves: dict[str, np.ndarray] = field(repr=False)
+    provenance: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def document(self) -> dict[str, Any]:
+        """The JSON document of `--json` and `result.json`."""
+        return json_safe(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "config": self.config.to_dict(),
+                "config_key": self.config.key(),
+                "provenance": self.provenance,
+                "summary": self.summary,
+            }
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.document(), indent=2, allow_nan=False)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write `result.json` and `curves.npz` into `directory` (created), atomically."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(directory / "curves.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **self.curves)
+        write_text_atomic(directory / "result.json", self.to_json() + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> Result:
+        """Read a folder written by `save` (no pickles are ever loaded)."""
+        directory = Path(directory)
+        path = directory / "result.json" if directory.is_dir() else directory
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read {path}: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(
+                f"{path} is not a gradscope result (schema_version {SCHEMA_VERSION} expected)"
+            )
+        try:
+            with np.load(path.parent / "curves.npz", allow_pickle=False) as npz:
+                curves = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {path.parent / 'curves.npz'}: {exc}") from None
+        return cls(
+            config=Config.from_dict(doc["config"]),
+            summary=doc["summary"],
+            curves=curves,
+            provenance=doc["provenance"],
+        )
