@@ -133,7 +133,7 @@ def transport(
     if "spectral" in want or "rms" in want:  # P(T, T) = I: exactly 0, not 0 up to rounding
         out["log_spectral"][:, 0] = out["log_rms"][:, 0] = 0.0
     # the last lag, k = T: the whole product
-    sv = torch.linalg.svdvals(carry.q)[:, 0]
+    sv = torch.linalg.svdvals(carry.q)[:, 0] if want & {"spectral", "rms"} else carry.q[:, 0, 0]
     out["log_spectral"][:, steps] = carry.log_scale + _log(sv)
     out["log_rms"][:, steps] = carry.log_scale - 0.5 * math.log(dim)
     out["log_loss_grad"][:, steps] = carry.log_v
@@ -153,25 +153,27 @@ def _sweep_chunk(cell, states, inputs, lo, hi, steps, spectral, want, carry: _Ca
     bjac = cell.input_jacobian(lin) if sens else None  # (C, B, D, I)
     lag0 = steps - hi  # lag of the running product before the first multiplication
     exact_spec, exact_sens, fast_spec, fast_sens = [], [], [], []
-    q_norms = torch.empty((count, trials), dtype=jac.dtype, device=jac.device)
+    q_norms = torch.ones((count, trials), dtype=jac.dtype, device=jac.device)
     v_norms = torch.empty_like(q_norms)
     vs = torch.empty((count, trials, dim), dtype=jac.dtype, device=jac.device)
+    need_q = bool(want & {"spectral", "rms", "input_sensitivity"})
     for i, j in enumerate(range(count - 1, -1, -1)):
-        q = carry.q
         vs[i] = carry.v
-        if spectral == "exact" or lag0 + i < EXACT_LAGS:
-            exact_spec.append(torch.linalg.svdvals(q)[:, 0])
-            if sens:
-                exact_sens.append(torch.linalg.svdvals(q @ bjac[j])[:, 0])
-        else:
-            fast_spec.append(_power_step(q, carry))
-            if sens:
-                fast_sens.append(_input_power_step(q, bjac[j], carry))
-        q = torch.bmm(q, jac[j])
-        n = torch.linalg.vector_norm(q, dim=(1, 2))
-        _safe_div_(q, n)
-        q_norms[i] = n
-        carry.q = q
+        if need_q:
+            q = carry.q
+            if spectral == "exact" or lag0 + i < EXACT_LAGS:
+                exact_spec.append(torch.linalg.svdvals(q)[:, 0])
+                if sens:
+                    exact_sens.append(torch.linalg.svdvals(q @ bjac[j])[:, 0])
+            else:
+                fast_spec.append(_power_step(q, carry))
+                if sens:
+                    fast_sens.append(_input_power_step(q, bjac[j], carry))
+            q = torch.bmm(q, jac[j])
+            n = torch.linalg.vector_norm(q, dim=(1, 2))
+            _safe_div_(q, n)
+            q_norms[i] = n
+            carry.q = q
         v = torch.bmm(jac[j].transpose(1, 2), carry.v.unsqueeze(-1)).squeeze(-1)
         m = torch.linalg.vector_norm(v, dim=1)
         _safe_div_(v, m)
@@ -185,7 +187,8 @@ def _sweep_chunk(cell, states, inputs, lo, hi, steps, spectral, want, carry: _Ca
     before = log_q[:-1].T  # (B, C): log scale of Q at lags lag0..lag0+C-1
     out["log_rms"][:, lags] = before - 0.5 * math.log(dim)
     out["log_loss_grad"][:, lags] = log_v[:-1].T
-    out["log_spectral"][:, lags] = before + _log(torch.stack(exact_spec + fast_spec)).T
+    if need_q:
+        out["log_spectral"][:, lags] = before + _log(torch.stack(exact_spec + fast_spec)).T
     if sens:
         out["log_input_sensitivity"][:, lags] = before + _log(torch.stack(exact_sens + fast_sens)).T
     if "weight_grad" in want:
