@@ -60,6 +60,11 @@ class Config:
     device: str = "cpu"  # cpu | cuda
 
     def __post_init__(self) -> None:
+        # 1 and 1.0 are the same gain: store floats so equal configs hash alike
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
         _validate(self)
 
     # -- derived ---------------------------------------------------------------------
@@ -114,6 +119,9 @@ class Config:
         if self.gain != 1.0:
             parts.append(f"g={self.gain:g}")
         return " ".join(parts)
+
+
+_FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps")
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:

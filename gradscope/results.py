@@ -22,6 +22,8 @@ import numpy as np
 from .config import Config
 
 SCHEMA_VERSION = 1
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 #: Every key `analyze` puts in `Result.summary`, in display order. Units: rates are
 #: natural log per step; lags and times are steps.
@@ -84,6 +86,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,0 +1,146 @@
+"""A cache of finished runs, keyed by `Config.key()`.
+
+Each entry is a folder `<directory>/<key>/` written by `Result.save` (`result.json` and
+`curves.npz`). The folder is written under a temporary name and renamed into place, so
+an interrupted write never leaves an entry that looks whole; an unreadable or corrupt
+entry is a miss (and is recomputed), never an error.
+
+The default directory is `$XDG_CACHE_HOME/gradscope`, else `~/.cache/gradscope`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .config import Config
+from .results import Result
+
+Compute = Callable[[Config], Result]
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/gradscope`, or `~/.cache/gradscope` when that is unset."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(xdg) if xdg else Path.home() / ".cache"
+    return root / "gradscope"
+
+
+class RunCache:
+    """Finished `Result`s stored under `directory/<config.key()>/`.
+
+    Arguments:
+        directory: where entries live (created on the first `put`); `None` for
+            `default_cache_dir()`.
+    """
+
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+
+    def __repr__(self) -> str:
+        return f"RunCache({str(self.directory)!r})"
+
+    def path(self, config: Config) -> Path:
+        """The folder of `config`'s entry (whether or not it exists)."""
+        return self.directory / config.key()
+
+    def get(self, config: Config) -> Result | None:
+        """The cached result of `config`, or `None` when absent, unreadable or not the
+        same configuration."""
+        folder = self.path(config)
+        if not (folder / "result.json").is_file():
+            return None
+        try:
+            result = Result.load(folder)
+        except Exception:  # a corrupt entry is a miss: it will be recomputed
+            return None
+        try:
+            if result.config.key() != config.key() or "status" not in result.summary:
+                return None
+        except Exception:
+            return None
+        return result
+
+    def __contains__(self, config: Config) -> bool:
+        return self.get(config) is not None
+
+    def put(self, result: Result) -> Path:
+        """Store `result` under its config key, atomically; returns the entry's folder."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path(result.config)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.directory))
+        try:
+            result.save(tmp)
+            _replace_dir(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def keys(self) -> list[str]:
+        """Keys of the entries on disk that have a `result.json` (sorted)."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.directory.iterdir()
+            if not p.name.startswith(".") and (p / "result.json").is_file()
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Rename folder `src` onto `dst`, replacing an existing `dst` with one rename."""
+    try:
+        os.replace(src, dst)  # works when dst does not exist (or is an empty folder)
+        return
+    except OSError:
+        if not dst.exists():
+            raise
+    old = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".old", dir=dst.parent))
+    os.rmdir(old)
+    os.replace(dst, old)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.replace(old, dst)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def as_cache(cache: RunCache | str | os.PathLike | None) -> RunCache | None:
+    """`None` -> no cache; a path -> `RunCache(path)`; a `RunCache` as it is."""
+    if cache is None or isinstance(cache, RunCache):
+        return cache
+    return RunCache(cache)
+
+
+def lookup(
+    config: Config, cache: RunCache | str | os.PathLike | None, compute: Compute
+) -> tuple[Result, bool]:
+    """`(result, cached)`: the cached result of `config`, or `compute(config)` stored
+    in the cache at once (every status is stored: a run that went non-finite is a
+    finished measurement)."""
+    cache = as_cache(cache)
+    if cache is not None:
+        hit = cache.get(config)
+        if hit is not None:
+            return hit, True
+    result = compute(config)
+    if cache is not None:
+        cache.put(result)
+    return result, False
+
+
+def run_cached(
+    config: Config, cache: RunCache | str | os.PathLike | None, compute: Compute
+) -> Result:
+    """The cached result of `config`, or `compute(config)` stored in `cache` at once."""
+    return lookup(config, cache, compute)[0]

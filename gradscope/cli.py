@@ -1,0 +1,489 @@
+"""The `gradscope` command line: a thin click layer over `gradscope.analysis`.
+
+Only click and the torch-free `config` module are imported at module top, so
+`gradscope --help` is instant; numpy, torch, matplotlib and rich load inside commands.
+
+Exit codes: 0 ok (also for a non-finite run, reported in its status), 1 runtime or I/O
+error, 2 usage error or bad value, 3 a non-finite run under `--strict`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import click
+
+from .config import ACTIVATION_NAMES, CELLS, DEVICES, DTYPES, INITS, SPECTRAL_MODES, Config
+
+EXIT_STRICT = 3
+FIGURE_FORMATS = ("png", "pdf", "svg")
+#: Same as `style.VENUE_WIDTHS` (kept here so `--help` never imports matplotlib;
+#: a test keeps them equal).
+VENUES = {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
+          "icml2": 6.75, "two-column": 6.75, "ieee2": 7.16}
+
+
+# -- value lists and ranges ----------------------------------------------------------
+def _scalar(text: str, kind: str) -> Any:
+    text = text.strip()
+    if not text:
+        raise ValueError("empty value in list")
+    if kind == "str":
+        return text
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            value = float(text)  # "1e3" is an integer too
+            if not value.is_integer():
+                raise ValueError(f"{text!r} is not an integer") from None
+            return int(value)
+    if kind == "float":
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    raise ValueError(f"unknown kind {kind!r}: use int, float or str")
+
+
+def parse_values(text: str, kind: str = "float") -> list[Any]:
+    """Values of an option that takes several: `x,y,z`, `a:b` or `a:b:n`.
+
+    - `x,y,z`: a list (each item may itself be a range);
+    - `a:b` with integers: every integer from a to b inclusive;
+    - `a:b:n`: n values evenly spaced from a to b inclusive (a linspace).
+
+    `kind` is `int`, `float` or `str` (strings take lists only). Floats are rounded to
+    12 significant digits so that `0:1:11` gives `0.3`, not `0.30000000000000004`.
+    Raises `ValueError` naming the bad part.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("no value given")
+    out: list[Any] = []
+    for item in text.split(","):
+        item = item.strip()
+        if kind == "str" or ":" not in item:
+            out.append(_scalar(item, kind))
+            continue
+        parts = item.split(":")
+        if len(parts) == 2:
+            a, b = (_scalar(p, "float") for p in parts)
+            if not (float(a).is_integer() and float(b).is_integer()):
+                raise ValueError(f"range {item!r}: a:b needs integers; use a:b:n for n values")
+            step = 1 if b >= a else -1
+            values = list(range(int(a), int(b) + step, step))
+            out.extend(values if kind == "int" else [float(v) for v in values])
+        elif len(parts) == 3:
+            a, b = (_scalar(p, "float") for p in parts[:2])
+            n = _scalar(parts[2], "int")
+            if n < 1:
+                raise ValueError(f"range {item!r}: the count n must be >= 1")
+            if n == 1 and a != b:
+                raise ValueError(f"range {item!r}: one value cannot span {a:g} to {b:g}")
+            values = [a + (b - a) * i / (n - 1) for i in range(n)] if n > 1 else [a]
+            values = [float(f"{v:.12g}") for v in values]
+            if kind == "int":
+                if not all(v.is_integer() for v in values):
+                    raise ValueError(f"range {item!r} does not give integers")
+                values = [int(v) for v in values]
+            out.extend(values)
+        else:
+            raise ValueError(f"range {item!r}: use a:b or a:b:n")
+    return out
+
+
+# -- the shared configuration options ------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    field: str  # Config field
+    decls: tuple[str, ...]
+    kind: str  # int | float | str
+    group: str
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+OPTION_SPECS: tuple[_Spec, ...] = (
+    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order).", CELLS),
+    _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru candidate tanh.", ACTIVATION_NAMES),
+    _Spec("gate_act", ("--gate-act",), "str", "Network", "Gate activation of lstm/gru.", ACTIVATION_NAMES),
+    _Spec("hidden", ("--hidden", "-n"), "int", "Network", "Hidden size N (LSTM state is 2N)."),
+    _Spec("input_size", ("--input-size",), "int", "Network", "Input size [default: hidden]."),
+    _Spec("init", ("--init",), "str", "Network", "Initialisation of each W_hh gate block.", INITS),
+    _Spec("gain", ("--gain", "-g"), "float", "Network", "Initialisation gain g."),
+    _Spec("bias_std", ("--bias-std",), "float", "Network",
+          "b_ih ~ N(0, s^2), b_hh = 0 [default: PyTorch biases for default init, else 0]."),
+    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias."),
+    _Spec("steps", ("--steps", "-T"), "int", "Run", "Analysed steps T (lags 0..T)."),
+    _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
+    _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
+    _Spec("seed", ("--seed",), "int", "Run", "Root seed of every draw."),
+    _Spec("h0_std", ("--h0-std",), "float", "Run", "Initial state ~ N(0, s^2)."),
+    _Spec("eps", ("--eps",), "float", "Run", "Horizon threshold: first lag with median gain < eps."),
+    _Spec("input", ("--input",), "str", "Input", "noise | zeros | constant | a .npy/.csv file."),
+    _Spec("input_std", ("--input-std",), "float", "Input", "Standard deviation of noise input."),
+    _Spec("input_value", ("--input-value",), "float", "Input", "Value of constant input."),
+    _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
+    _Spec("exponents", ("--exponents",), "int", "Numerics", "Lyapunov exponents to estimate (0: none)."),
+    _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
+    _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
+)
+SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
+GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Output")
+
+
+class GroupedOption(click.Option):
+    """A click option that knows its help section."""
+
+    def __init__(self, *args: Any, group: str = "Other", **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.group = group
+
+
+class GroupedCommand(click.Command):
+    """A command whose `--help` lists options in sections (Network, Run, ...)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(getattr(param, "group", "Other"), []).append(record)
+        order = [g for g in GROUP_ORDER if g in sections] + [g for g in sections if g not in GROUP_ORDER]
+        for name in order:
+            with formatter.section(f"{name} options"):
+                formatter.write_dl(sections[name])
+
+
+def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator adding every configuration option (defined once, in `OPTION_SPECS`).
+
+    `multi=False` (decay, spectrum): typed values, choices checked by click.
+    `multi=True` (compare, sweep): every option is text taking lists and ranges
+    (`a:b:n`, `a:b`, `x,y,z`); expand them with `expand_options`.
+    """
+    types = {"int": int, "float": float, "str": str}
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for spec in reversed(OPTION_SPECS):
+            default = _DEFAULTS[spec.field]
+            if multi:
+                ptype: Any = str
+                help_ = spec.help + (" Lists x,y,z" + (" and ranges a:b, a:b:n." if spec.kind != "str" else "."))
+                if spec.choices:
+                    help_ += f" Choices: {', '.join(spec.choices)}."
+                default = None
+            else:
+                ptype = click.Choice(spec.choices) if spec.choices else types[spec.kind]
+                help_ = spec.help
+                if spec.choices and len(spec.choices) > 5:
+                    help_ += f" One of: {', '.join(spec.choices)}."
+                    ptype.metavar = "NAME"  # keep the option column narrow
+            f = click.option(
+                *spec.decls, spec.field, cls=GroupedOption, group=spec.group, type=ptype,
+                default=default, show_default=default is not None and not multi, help=help_,
+            )(f)
+        return f
+
+    return decorate
+
+
+def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """For `multi=True` options: field -> list of values (only the options given)."""
+    out: dict[str, list[Any]] = {}
+    for spec in OPTION_SPECS:
+        text = values.get(spec.field)
+        if text is None:
+            continue
+        name = spec.decls[0]
+        try:
+            items = parse_values(text, spec.kind)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{name}'") from None
+        if spec.choices:
+            bad = [v for v in items if v not in spec.choices]
+            if bad:
+                raise click.BadParameter(
+                    f"{', '.join(map(str, bad))} not one of: {', '.join(spec.choices)}",
+                    param_hint=f"'{name}'",
+                )
+        out[spec.field] = items
+    return out
+
+
+def config_from_options(values: dict[str, Any]) -> Config:
+    """Build a `Config` from single-valued options; a bad value is a usage error (exit 2)
+    naming the option."""
+    fields = {s.field: values[s.field] for s in OPTION_SPECS if s.field in values}
+    try:
+        return Config(**fields)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+
+
+def usage_error_for(exc: ValueError) -> click.UsageError:
+    """A library `ValueError` as a click usage error, naming the option when it can."""
+    msg = str(exc)
+    head = msg.split(" ", 1)[0].split("=", 1)[0]
+    spec = SPEC_BY_FIELD.get(head)
+    if spec is not None:
+        return click.BadParameter(msg, param_hint=f"'{spec.decls[0]}'")
+    return click.UsageError(msg)
+
+
+# -- output options ------------------------------------------------------------------
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    items = [v.strip().lower() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in FIGURE_FORMATS]
+    if bad or not items:
+        raise click.BadParameter(
+            f"{', '.join(bad) or '(none)'}: choose from {', '.join(FIGURE_FORMATS)}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _width(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    key = value.strip().lower()
+    if key in VENUES:
+        return VENUES[key]
+    try:
+        width = float(key.removesuffix("in"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither inches nor a venue ({', '.join(VENUES)})") from None
+    if not (math.isfinite(width) and 1.0 <= width <= 40.0):
+        raise click.BadParameter(f"{value!r}: the width must be between 1 and 40 inches")
+    return width
+
+
+def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--out --format --style --width --json --quiet --strict`, shared by the commands
+    that write figures."""
+    opts = [
+        click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Write result.json, curves.npz, summary.txt and figures into DIR (created).",
+                     metavar="DIR", cls=GroupedOption, group="Output"),
+        click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=_formats,
+                     help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
+        click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
+                     help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
+                     cls=GroupedOption, group="Output"),
+        click.option("--width", callback=_width, default=None, metavar="IN|VENUE",
+                     help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
+                          "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
+                     cls=GroupedOption, group="Output"),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the result as one JSON document on stdout, nothing else.",
+                     cls=GroupedOption, group="Output"),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="No progress bar and no table: print only the one-sentence summary.",
+                     cls=GroupedOption, group="Output"),
+        click.option("--strict", is_flag=True,
+                     help="Exit with status 3 when the state became non-finite (files are still written).",
+                     cls=GroupedOption, group="Output"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+# -- helpers for the command bodies --------------------------------------------------
+def command_line(ctx: click.Context) -> str:
+    """The command as typed, rebuilt from the options given on the command line."""
+    import shlex
+
+    parts = ctx.command_path.split()
+    parts[0] = "gradscope"
+    for param in ctx.command.params:
+        if ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[param.name]
+        flag = param.opts[0]
+        if isinstance(param, click.Option) and param.is_flag:
+            parts.append(flag)
+        else:
+            if isinstance(value, tuple):
+                value = ",".join(map(str, value))
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def check_writable(directory: Path) -> None:
+    """Create `directory` and make sure a file can be written there, before any work."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".gradscope-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot write to --out {str(directory)!r}: {reason}") from None
+
+
+class _Progress:
+    """`progress(stage, done, total)` drawn as a rich progress bar on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=max(total, 1))
+        self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
+    """`analysis.analyze` with a progress bar; library errors become one-line CLI errors."""
+    import contextlib
+
+    try:
+        from .analysis import analyze
+
+        bar = _Progress() if show_progress else None
+        with bar if bar is not None else contextlib.nullcontext():
+            return analyze(config, progress=bar, strict=False, command=command)
+    except ValueError as exc:  # bad input file, values the library refuses
+        raise usage_error_for(exc) from None
+    except MemoryError:
+        raise click.ClickException("out of memory: lower --hidden, --steps or --trials") from None
+    except (OSError, RuntimeError, ImportError, ArithmeticError) as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}".replace("\n", " ")) from None
+
+
+def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, width: float | None,
+                  stem: str = "decay") -> list[Path]:
+    """result.json + curves.npz + summary.txt + figures into `out`, each atomically."""
+    from .plots import decay_figure
+    from .results import write_text_atomic
+    from .style import save_figure
+    from .tables import plain_sentence, render_text, summary_table
+
+    width = width if width is not None else (3.25 if style == "paper" else 6.75)
+    try:
+        fig = decay_figure(result, width=width, style=style)
+        result.save(out)
+        write_text_atomic(out / "summary.txt",
+                          render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
+        return [out / "result.json", out / "curves.npz", out / "summary.txt",
+                *save_figure(fig, out / stem, formats=formats)]
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None
+
+
+# -- commands ------------------------------------------------------------------------
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from . import __version__
+
+        click.echo(f"gradscope {__version__}")
+        ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
+def main() -> None:
+    """See gradients vanish or explode through time in recurrent networks.
+
+    \b
+    gradscope decay --cell rnn --act sigmoid --out runs/sigmoid
+    gradscope cells
+    """
+
+
+@main.command(cls=GroupedCommand)
+@config_options()
+@output_options
+@click.pass_context
+def decay(ctx: click.Context, out: Path | None, formats: tuple[str, ...], style: str,
+          width: float | None, as_json: bool, quiet: bool, strict: bool, **options: Any) -> None:
+    """Measure how a gradient decays (or grows) going back through time.
+
+    Prints a table of growth rate, half-life, horizon and the theory beside them
+    (Pascanu bound, mean field), and one plain sentence. With --out it writes
+    result.json, curves.npz, summary.txt and decay.pdf/svg/png.
+
+    \b
+    Example:
+      gradscope decay --cell rnn --act sigmoid -n 64 -T 1000 --out runs/sigmoid
+    """
+    config = config_from_options(options)
+    if out is not None:
+        check_writable(out)
+    show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    result = run_analysis(config, show_progress, command_line(ctx))
+    if out is not None:
+        write_outputs(result, out, formats, style, width)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        from .tables import plain_sentence, summary_table
+
+        if quiet:
+            click.echo(plain_sentence(result))
+        else:
+            from rich.console import Console
+
+            console = Console(highlight=False)
+            console.print(summary_table(result))
+            console.print(plain_sentence(result), soft_wrap=not console.is_terminal)
+            if out is not None:
+                console.print(f"wrote {out}/", style="dim")
+    if strict and result.status != "ok":
+        first = (result.summary.get('warnings') or [''])[0]
+        click.echo(f"Error: status {result.status} (--strict): {first}",
+                   err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+@main.command()
+@click.option("--hidden", "-n", type=click.IntRange(min=1), default=_DEFAULTS["hidden"], show_default=True,
+              help="Hidden size N for the parameter counts.")
+@click.option("--input-size", type=click.IntRange(min=1), default=None,
+              help="Input size [default: hidden].")
+@click.option("--init", type=click.Choice(INITS), default="default", show_default=True,
+              help="Initialisation, for the typical sigma_max(W_hh).")
+@click.option("--gain", "-g", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Initialisation gain g.")
+def cells(hidden: int, input_size: int | None, init: str, gain: float) -> None:
+    """List cells (state size, gate blocks, parameters) and activations (sup|phi'|,
+    the Pascanu per-step bound factor).
+
+    \b
+    Example:
+      gradscope cells -n 128 --init orthogonal
+    """
+    from rich.console import Console
+
+    from .tables import cells_table
+
+    try:
+        renderable = cells_table(hidden, input_size if input_size is not None else hidden, init, gain)
+    except (ImportError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    Console(highlight=False).print(renderable)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

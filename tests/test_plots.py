@@ -1,0 +1,222 @@
+"""Figures, style and tables, on synthetic results (no numerics needed)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+from conftest import make_synthetic_result
+from gradscope.plots import (
+    decay_figure, drawing_indices, log_spaced_indices, plot_decay, plot_input_sensitivity,
+    plot_step_gain, trial_quantiles,
+)
+from gradscope.style import (
+    COLORS, LINESTYLES, VENUE_WIDTHS, _log10_label, log10_axis, new_figure, save_figure, style_context,
+)
+from gradscope.tables import plain_sentence, render_text, summary_table
+
+
+# -- thinning and statistics ---------------------------------------------------------
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 500, 501, 1001, 100_001])
+def test_log_spaced_indices(n):
+    idx = log_spaced_indices(n, 500)
+    assert len(idx) == min(n, 500) or (n > 500 and 450 <= len(idx) <= 500)
+    if n:
+        assert idx[0] == 0 and idx[-1] == n - 1
+        assert np.all(np.diff(idx) > 0)
+    if n > 500:  # log-spaced: dense at small lags, every early lag kept
+        assert set(range(20)) <= set(idx.tolist())
+
+
+def test_drawing_indices_cover_linear_axis():
+    idx = drawing_indices(100_001, 500)
+    assert len(idx) <= 500 and idx[0] == 0 and idx[-1] == 100_000
+    assert np.max(np.diff(idx)) <= 100_000 / 200  # no large gap on a linear lag axis
+
+
+def test_trial_quantiles_keep_inf_and_skip_nan():
+    logs = np.array([[0.0, -1.0, -np.inf, np.nan], [0.0, -3.0, -np.inf, np.nan], [0.0, -2.0, -5.0, np.nan]])
+    q = trial_quantiles(logs)
+    assert q.shape == (3, 4)
+    assert q[1, 1] == -2.0
+    assert q[1, 2] == -np.inf and q[2, 2] > -np.inf  # median zero gain, 90% not
+    assert np.all(np.isnan(q[:, 3]))
+
+
+# -- style ---------------------------------------------------------------------------
+def test_style_context_sets_and_restores_rc():
+    before = matplotlib.rcParams["pdf.fonttype"]
+    with style_context("paper"):
+        assert matplotlib.rcParams["pdf.fonttype"] == 42
+        assert matplotlib.rcParams["ps.fonttype"] == 42
+        assert matplotlib.rcParams["svg.fonttype"] == "none"
+        assert matplotlib.rcParams["mathtext.fontset"] in ("cm", "stix")
+        assert matplotlib.rcParams["font.size"] == 8
+    with style_context("screen", fontsize=12):
+        assert matplotlib.rcParams["font.size"] == 12
+    assert matplotlib.rcParams["pdf.fonttype"] == before
+    with pytest.raises(ValueError):
+        with style_context("poster"):
+            pass
+
+
+def test_palette_and_venues():
+    assert COLORS[0] == "#0072B2" and len(set(COLORS)) == 8
+    assert len(LINESTYLES) == len(COLORS) and len(set(map(str, LINESTYLES))) == len(LINESTYLES)
+    assert VENUE_WIDTHS == {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
+                            "icml2": 6.75, "two-column": 6.75, "ieee2": 7.16}
+
+
+def test_new_figure_size():
+    fig, ax = new_figure(3.25)
+    w, h = fig.get_size_inches()
+    assert w == 3.25 and math.isclose(h, 3.25 / ((1 + 5**0.5) / 2))
+    fig, axes = new_figure("ieee2", 2.0, nrows=1, ncols=2)
+    assert tuple(fig.get_size_inches()) == (7.16, 2.0) and len(axes) == 2
+
+
+def test_log10_labels():
+    assert _log10_label(-300.0) == "$10^{-300}$"
+    assert _log10_label(0.0) == "$10^{0}$"
+    assert _log10_label(math.log10(2e-3), mode="mantissa") == r"$2\times10^{-3}$"
+    with style_context():
+        fig, ax = new_figure()
+        ax.plot([0, 1000], [0, -800])
+        log10_axis(ax)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"\$10\^\{-?\d+\}\$", s) for s in labels), labels
+
+
+def test_save_figure_reproducible_atomic_and_embeddable(tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        with style_context():
+            fig, ax = new_figure()
+            ax.plot([0, 1], [0, -300], label=r"$\|\partial s_T/\partial s_t\|_2$")
+            log10_axis(ax)
+            ax.legend()
+        paths.append(save_figure(fig, tmp_path / name))
+    for pa, pb in zip(*paths):
+        assert pa.read_bytes() == pb.read_bytes(), pa.suffix
+    pdf = paths[0][0].read_bytes()
+    assert b"/Type3" not in pdf and b"CreationDate" not in pdf
+    assert "<text" in paths[0][1].read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{n}.{f}" for n in "ab" for f in ("pdf", "svg", "png"))  # no temporary files left
+    with pytest.raises(ValueError):
+        save_figure(fig, tmp_path / "c", formats=("gif",))
+
+
+def test_saved_outside_context_still_type42(tmp_path):
+    with style_context():
+        fig, ax = new_figure()
+        ax.set_xlabel(r"lag $k$")
+    (path,) = save_figure(fig, tmp_path / "f", formats=("pdf",))
+    assert b"/Type3" not in path.read_bytes()
+
+
+# -- figures -------------------------------------------------------------------------
+def _drawn_y(ax):
+    return np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
+
+
+def test_plot_decay_panels_return_axes(synthetic_result):
+    with style_context():
+        for fn in (plot_decay, plot_step_gain, plot_input_sensitivity):
+            ax = fn(synthetic_result)
+            assert isinstance(ax, matplotlib.axes.Axes)
+            y = _drawn_y(ax)
+            assert not np.any(np.isinf(y))
+            assert all(np.isfinite(ax.get_ylim()))
+
+
+def test_plot_decay_theory_lines(synthetic_result):
+    ax = plot_decay(synthetic_result)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "Pascanu bound" in labels and "mean field" in labels
+    lstm = plot_decay(make_synthetic_result("lstm"))
+    labels = [line.get_label() for line in lstm.get_lines()]
+    assert "Pascanu bound" not in labels and "annealed estimate" in labels
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "horizon" in texts
+
+
+def test_plot_decay_marks_zero_gain_and_nonfinite_stop():
+    zero = plot_decay(make_synthetic_result("zero"))
+    assert not np.any(np.isinf(_drawn_y(zero)))
+    assert any("gain = 0" in t.get_text() for t in zero.texts)
+    stop = plot_decay(make_synthetic_result("nonfinite"))
+    assert any("non-finite" in t.get_text() for t in stop.texts)
+
+
+def test_long_curves_are_thinned():
+    r = make_synthetic_result("lstm", steps=100_000, trials=2)
+    ax = plot_decay(r)
+    assert max(len(line.get_xdata()) for line in ax.get_lines()) <= 500
+    ax = plot_step_gain(r)
+    assert max(len(line.get_xdata()) for line in ax.get_lines()) <= 500
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("width", [3.25, 6.75])
+def test_decay_figure_layout(synthetic_result_kind, width, tmp_path):
+    fig = decay_figure(synthetic_result_kind, width=width)
+    assert len(fig.axes) == 3
+    assert tuple(fig.get_size_inches())[0] == width
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    lbox = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not _overlap(lbox, ax.get_window_extent(renderer)), "legend covers a panel"
+    fbox = fig.bbox
+    for ax in fig.axes:
+        for lab in (ax.xaxis.label, ax.yaxis.label, ax.title):
+            box = lab.get_window_extent(renderer)
+            assert box.x0 >= fbox.x0 - 1 and box.x1 <= fbox.x1 + 1, lab.get_text()
+    save_figure(fig, tmp_path / "decay", formats=("png",), dpi=100)
+
+
+def test_decay_figure_screen_style_and_venue():
+    fig = decay_figure(make_synthetic_result(), width="neurips", style="screen")
+    assert tuple(fig.get_size_inches())[0] == 5.5
+
+
+# -- tables --------------------------------------------------------------------------
+def test_sentences():
+    s = plain_sentence(make_synthetic_result("vanishing"))
+    assert s.startswith("gradients shrink about 7x per step")
+    assert "8 steps back less than 1e-6" in s and "1/4" in s and "holds" in s
+    assert "grow" in plain_sentence(make_synthetic_result("exploding"))
+    assert "edge of chaos" in plain_sentence(make_synthetic_result("marginal"))
+    assert "inf/NaN at step" in plain_sentence(make_synthetic_result("nonfinite"))
+    assert "beyond the window" in plain_sentence(make_synthetic_result("lstm"))
+    assert plain_sentence(make_synthetic_result("zero")).endswith(".")
+
+
+def test_summary_table_text(synthetic_result_kind):
+    text = render_text(summary_table(synthetic_result_kind), width=100)
+    assert "\x1b[" not in text
+    assert "growth rate" in text and "ln/step" in text and "horizon" in text
+    assert synthetic_result_kind.summary["status"] in text
+    for w in synthetic_result_kind.summary["warnings"]:
+        assert w.split()[0] in text
+    if synthetic_result_kind.config.cell == "rnn":
+        assert "Pascanu bound" in text
+
+
+def test_step_gain_bins_pool_trials_and_steps():
+    r = make_synthetic_result("vanishing", steps=1000, trials=2)
+    r.curves["log_step_gain"][0, :] = 0.0
+    r.curves["log_step_gain"][1, :] = math.log(10.0)
+    ax = plot_step_gain(r, max_points=100)
+    median = ax.get_lines()[0].get_ydata()
+    assert len(median) == 100 and np.allclose(median, 0.5)  # log10 of the pooled median

@@ -1,0 +1,421 @@
+"""Comparison reports: run_grid with a cache, every artefact of write_report, replot."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+from gradscope.cache import RunCache
+from gradscope.compare import latex_escape, reading, run_grid, write_report
+from gradscope.config import Config
+from gradscope.replot import replot
+from gradscope.report_plots import log_spaced_indices, unique_labels
+from gradscope.results import SUMMARY_KEYS, Result
+
+LOG_EPS = math.log(1e-6)
+
+
+def _result(
+    cell: str = "rnn",
+    act: str = "tanh",
+    rate: float = -0.1,
+    steps: int = 120,
+    trials: int = 4,
+    status: str = "ok",
+    stop: int | None = None,
+    config: Config | None = None,
+    **fields: Any,
+) -> Result:
+    """A synthetic run whose log spectral gain falls exactly `rate` per step (per-trial
+    slopes spread by 0.01), with every summary key filled in consistently; `config`
+    (if given) replaces cell, act, steps, trials and fields."""
+    if config is None:
+        config = Config(cell=cell, act=act, hidden=8, steps=steps, trials=trials, transient=10, **fields)
+    config = config.resolved()
+    cell, act, steps, trials = config.cell, config.act, config.steps, config.trials
+    rng = np.random.default_rng(abs(hash((cell, act, rate, steps))) % 2**32)
+    lag = np.arange(steps + 1, dtype=np.float64)
+    slopes = rate + 0.01 * np.linspace(-1, 1, trials)[:, None]
+    spectral = slopes * lag
+    curves = {
+        "lag": lag,
+        "log_spectral": spectral,
+        "log_rms": spectral - 0.2,
+        "log_loss_grad": spectral - 0.5,
+        "log_input_sensitivity": spectral - 1.0,
+        "log_weight_grad": spectral - 0.7,
+        "log_step_gain": rate + 0.01 * rng.standard_normal((trials, steps)),
+        "log_step_rms": rate - 0.2 + 0.01 * rng.standard_normal((trials, steps)),
+    }
+    if stop is not None:
+        for key in ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad"):
+            curves[key][:, stop + 1:] = np.nan
+        curves["log_step_gain"][:, stop:] = np.nan
+    median = np.median(spectral, axis=0)
+    below = np.flatnonzero(median < LOG_EPS)
+    above = np.flatnonzero(median > -LOG_EPS)
+    summary: dict[str, Any] = {k: None for k in SUMMARY_KEYS}
+    summary.update(
+        status=status,
+        growth_rate=rate,
+        growth_rate_q10=float(np.quantile(slopes, 0.1)),
+        growth_rate_q90=float(np.quantile(slopes, 0.9)),
+        growth_rate_se=0.005,
+        rms_growth_rate=rate,
+        loss_grad_rate=rate,
+        factor_per_step=math.exp(rate),
+        half_life=math.log(2) / -rate if rate < 0 else None,
+        doubling_time=math.log(2) / rate if rate > 0 else None,
+        horizon=int(below[0]) if below.size else None,
+        horizon_censored=not below.size,
+        explosion_lag=int(above[0]) if above.size else None,
+        analysed_lags=steps if stop is None else stop,
+        regime="vanishing" if rate < -1e-3 else ("exploding" if rate > 1e-3 else "marginal"),
+        annealed_rate=rate + 0.05,
+        gamma=0.25 if act == "sigmoid" else 1.0,
+        sigma_max_whh=1.2,
+        params=4 * 8 * 17 * 2 if cell == "lstm" else (3 * 8 * 17 * 2 if cell == "gru" else 8 * 17 * 2),
+        warnings=[],
+    )
+    if cell == "rnn":
+        summary.update(pascanu_rate=math.log(summary["gamma"] * 1.2) + abs(rate), mean_field_rate=rate * 1.02)
+    if status == "nonfinite":
+        summary.update(nonfinite_step=config.transient + (stop or 0) + 1,
+                       warnings=["the state became non-finite at step 71: lower --gain or --steps"])
+    return Result(config=config, summary=summary, curves=curves, provenance={"gradscope": "test"})
+
+
+@pytest.fixture
+def make_result() -> Callable[..., Result]:
+    """Factory of synthetic results: `make_result(cell, act, rate, steps, ...)`."""
+    return _result
+
+
+def _grid(make: Callable[..., Result]) -> list[Result]:
+    return [
+        make("rnn", "sigmoid", rate=-1.2),
+        make("rnn", "tanh", rate=-0.15),
+        make("lstm", "tanh", rate=-0.02),  # censored: -2.4 > log(1e-6) within 120 steps
+        make("gru", "tanh", rate=-0.05),
+        make("rnn", "leaky_relu", rate=0.3, status="nonfinite", stop=60),
+    ]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], list[Result]]:
+    results = _grid(_result)
+    out = tmp_path_factory.mktemp("report") / "cells"
+    manifest = write_report(
+        results, out, name="cells", title="Cells & activations",
+        command=["gradscope", "compare", "--cell", "rnn,lstm,gru"], notes=["skipped rnn exponents=100"],
+    )
+    return out, manifest, results
+
+
+# -- run_grid -------------------------------------------------------------------------
+
+
+def test_interrupted_grid_keeps_finished_runs_and_resumes(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    configs = [Config(cell=c, hidden=8, steps=50, trials=2) for c in ("rnn", "lstm", "gru")]
+    configs.append(Config(cell="rnn", act="sigmoid", hidden=8, steps=50, trials=2))
+    cache = RunCache(tmp_path / "cache")
+    calls: list[str] = []
+
+    def interrupted(config: Config) -> Result:
+        calls.append(config.key())
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return make_result(config=config)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(configs, cache=cache, compute=interrupted)
+    assert len(calls) == 3
+    assert cache.keys() == sorted(c.key() for c in configs[:2])
+
+    calls.clear()
+    events = []
+
+    def counting(config: Config) -> Result:
+        calls.append(config.key())
+        return make_result(config=config)
+
+    results = run_grid(configs, cache=cache, compute=counting, progress=events.append)
+    assert calls == [configs[2].key(), configs[3].key()]  # only the unfinished ones
+    assert [r.config.key() for r in results] == [c.key() for c in configs]
+    assert [e.cached for e in events if e.stage == "done"] == [True, True, False, False]
+    calls.clear()
+    run_grid(configs, cache=cache, compute=counting)
+    assert calls == []  # everything cached now
+
+
+def test_failing_configuration_keeps_its_row(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    configs = [Config(cell="rnn", act=a, hidden=8, steps=60, trials=2) for a in ("tanh", "relu", "sigmoid")]
+
+    def compute(config: Config) -> Result:
+        if config.act == "relu":
+            return make_result(rate=0.4, status="nonfinite", stop=30, config=config)
+        if config.act == "sigmoid":
+            raise RuntimeError("boom")
+        return make_result(config=config)
+
+    cache = RunCache(tmp_path / "cache")
+    results = run_grid(configs, cache=cache, compute=compute)
+    assert [r.status for r in results] == ["ok", "nonfinite", "error"]
+    assert "boom" in results[2].summary["warnings"][0]
+    assert len(cache) == 2  # the error is not cached: it is retried next time
+    with pytest.raises(RuntimeError):
+        run_grid(configs, compute=compute, errors="raise")
+
+    out = tmp_path / "report"
+    write_report(results, out, name="mixed")
+    rows = list(csv.DictReader(open(out / "summary.csv", encoding="utf-8")))
+    assert [r["status"] for r in rows] == ["ok", "nonfinite", "error"]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "**nonfinite at step" in md and "**error**" in md
+    assert "failed, so it has no numbers" in md
+    assert (out / "figures" / "overlay.pdf").is_file()
+
+
+# -- the report's files ---------------------------------------------------------------
+
+
+def test_report_writes_every_artefact_with_hashes(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, manifest, results = report
+    for name in ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex", "manifest.json"):
+        assert (out / name).is_file(), name
+    for fig in ("overlay", "small_multiples", "horizon"):
+        for ext in ("pdf", "svg", "png"):
+            assert (out / "figures" / f"{fig}.{ext}").stat().st_size > 1000
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == json.loads(json.dumps(manifest))
+    assert manifest["config_keys"] == [r.config.key() for r in results]
+    assert manifest["command"] == "gradscope compare --cell rnn,lstm,gru"
+    assert {"gradscope", "numpy", "torch", "python"} <= set(manifest["provenance"])
+    paths = {a["path"] for a in manifest["artefacts"]}
+    assert "figures/overlay.pdf" in paths and f"runs/{results[0].config.key()}/curves.npz" in paths
+    for art in manifest["artefacts"]:
+        assert hashlib.sha256((out / art["path"]).read_bytes()).hexdigest() == art["sha256"]
+
+
+def test_summary_files_have_one_row_per_configuration(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, _, results = report
+    rows = json.loads((out / "summary.json").read_text())
+    assert [r["config_id"] for r in rows] == [r.config.key() for r in results]
+    assert set(SUMMARY_KEYS) <= set(rows[0]) and {"cell", "act", "hidden", "gain"} <= set(rows[0])
+    assert rows[4]["status"] == "nonfinite"
+    assert rows[2]["horizon"] is None and rows[2]["horizon_censored"] is True
+    with open(out / "summary.csv", encoding="utf-8") as fh:
+        csv_rows = list(csv.DictReader(fh))
+    assert [r["config_id"] for r in csv_rows] == [r["config_id"] for r in rows]
+    assert float(csv_rows[1]["growth_rate"]) == pytest.approx(-0.15)
+
+
+def test_curves_csv_is_long_and_thinned(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    long = make_result("rnn", "tanh", rate=-0.001, steps=3000, trials=2)
+    write_report([long], tmp_path, name="long")
+    with open(tmp_path / "curves.csv", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        assert next(reader) == ["config_id", "trial", "lag", "quantity", "log_value"]
+        rows = list(reader)
+    spectral = [r for r in rows if r[3] == "log_spectral" and r[1] == "0"]
+    lags = [int(r[2]) for r in spectral]
+    assert len(lags) <= 500 and lags[0] == 0 and lags[-1] == 3000 and lags == sorted(set(lags))
+    assert float(spectral[-1][4]) == pytest.approx(long.curves["log_spectral"][0, -1])
+    assert {r[3] for r in rows} == {"log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad"}
+
+
+def test_log_spaced_indices() -> None:
+    assert list(log_spaced_indices(5)) == [0, 1, 2, 3, 4]
+    for n in (501, 1000, 10_001, 100_001):
+        idx = log_spaced_indices(n, 500)
+        assert 400 <= len(idx) <= 500, n
+        assert idx[0] == 0 and idx[-1] == n - 1
+        assert np.all(np.diff(idx) > 0)
+    assert len(log_spaced_indices(0)) == 0
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "srcset", "data", "action") and value is not None:
+                self.refs.append(value)
+
+
+def test_html_is_self_contained(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, _, results = report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(page)
+    parser.close()
+    assert parser.tags.count("svg") == 3  # every figure inline
+    assert parser.tags.count("table") == 1 and "link" not in parser.tags and "img" not in parser.tags
+    assert all(ref.startswith("#") for ref in parser.refs), [r for r in parser.refs if not r.startswith("#")]
+    for target in re.findall(r"url\(\s*['\"]?([^)'\"]*)", page):
+        assert target.startswith("#"), target
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # inlined figures do not clash
+    assert all(f"#{i}" in ids or True for i in ids)
+    for ref in parser.refs:
+        assert ref[1:] in ids, ref  # every internal reference resolves
+    assert "Cells &amp; activations" in page
+    for label in unique_labels(results):
+        assert label in page
+
+
+def test_markdown_links_resolve(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, _, results = report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", md)
+    assert len(links) >= 3 + 9  # three embedded figures, their format links, files
+    for link in links:
+        assert not re.match(r"[a-z]+://", link) and not link.startswith("/")
+        assert (out / link).exists(), link
+    assert "gradscope compare --cell rnn,lstm,gru" in md
+    assert "skipped rnn exponents=100" in md
+    assert "**nonfinite at step 71**" in md
+    assert "| > 120 |" in md.replace("**", "")  # the censored LSTM horizon
+
+
+def test_reading_compares_horizons_with_numbers(report: tuple[Path, dict[str, Any], list[Result]], make_result: Callable[..., Result]) -> None:
+    out, _, results = report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    # lstm is censored (> 120), rnn sigmoid has horizon 12: "at least 10x"
+    assert "more than 120 steps" in md and "at least 10x as many as rnn sigmoid N=8 (12 steps)" in md
+    assert "holds in every trial" in md
+    same = [make_result("rnn", "tanh", rate=-0.2), make_result("gru", "tanh", rate=-0.2, seed=1)]
+    text = " ".join(reading(same))
+    assert "not supported" in text or "do not differ" in text
+    censored = [make_result("lstm", "tanh", rate=-0.01), make_result("gru", "tanh", rate=-0.02)]
+    assert "cannot be compared" in " ".join(reading(censored))
+
+
+def test_table_tex_is_escaped_bold_and_aligned(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, _, results = report
+    tex = (out / "table.tex").read_text(encoding="utf-8")
+    assert tex.count(r"\begin{tabular}") == 1 and r"\begin{table}" not in tex
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"leaky\_relu" in tex and "leaky_relu" not in tex.replace(r"leaky\_relu", "")
+    body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
+    rows = [r for r in body.strip().splitlines()]
+    assert len(rows) == len(results)
+    assert all(r.count(" & ") == rows[0].count(" & ") for r in rows)
+    lstm = rows[2]
+    assert r"\textbf{$>$120}" in lstm  # longest horizon (censored) in bold
+    assert r"\textbf{$-$0.0200}" in lstm  # slowest decay in bold
+    assert "Bold: best value per column" in tex
+    assert latex_escape("a_b & 50% #1 {x} ~ ^ \\") == (
+        r"a\_b \& 50\% \#1 \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
+
+
+def test_table_tex_compiles(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not on PATH: cannot compile table.tex")
+    out, _, _ = report
+    shutil.copy(out / "table.tex", tmp_path / "table.tex")
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+        "\\input{table.tex}\n\\end{document}\n"
+    )
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_pdf_figures_have_no_type3_fonts(report: tuple[Path, dict[str, Any], list[Result]]) -> None:
+    out, _, _ = report
+    for pdf in (out / "figures").glob("*.pdf"):
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF")
+        assert b"/Type3" not in data, pdf.name
+        fonts = re.findall(rb"/Subtype\s*/(Type1|TrueType|Type0|CIDFontType2|Type3)", data)
+        assert fonts, pdf.name  # text is embedded as real fonts (Type 42 = TrueType)
+
+
+def test_report_figures_are_byte_identical(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
+    out, _, results = report
+    write_report(
+        results, tmp_path / "again", name="cells", title="Cells & activations",
+        command=["gradscope", "compare", "--cell", "rnn,lstm,gru"], notes=["skipped rnn exponents=100"],
+    )
+    first = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (out / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
+
+
+# -- replot ---------------------------------------------------------------------------
+
+
+def test_replot_report_without_recomputing(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
+    out, _, results = report
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = (copy / "figures" / "overlay.svg").read_bytes()
+    written = replot(copy, width=3.25, style="screen", formats=("pdf",))
+    assert copy / "figures" / "overlay.pdf" in written
+    assert (copy / "figures" / "overlay.svg").read_bytes() != before
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["figure_options"]["style"] == "screen"
+    assert manifest["config_keys"] == [r.config.key() for r in results]
+    for art in manifest["artefacts"]:
+        assert hashlib.sha256((copy / art["path"]).read_bytes()).hexdigest() == art["sha256"]
+
+    key = results[1].config.key()
+    sub = tmp_path / "subset"
+    replot(copy / "manifest.json", select=[key, "lstm tanh N=8"], out=sub, formats=("svg",))
+    assert json.loads((sub / "manifest.json").read_text())["config_keys"] == [key, results[2].config.key()]
+    with pytest.raises(ValueError, match="no run named 'nope'"):
+        replot(copy, select=["nope"], out=tmp_path / "x")
+
+
+def test_replot_single_run(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    pytest.importorskip("gradscope.plots")
+    run = make_result("lstm", "tanh", rate=-0.05).save(tmp_path / "run")
+    written = replot(run / "result.json", width="icml", formats=("pdf", "png"))
+    assert sorted(p.name for p in written) == ["decay.pdf", "decay.png"]
+    assert b"/Type3" not in (run / "decay.pdf").read_bytes()
+    with pytest.raises(ValueError, match="neither"):
+        replot(tmp_path)
+
+
+# -- the real engine ------------------------------------------------------------------
+
+
+def test_tiny_real_grid(tmp_path: Path) -> None:
+    analysis = pytest.importorskip("gradscope.analysis")
+    if not hasattr(analysis, "analyze"):
+        pytest.skip("gradscope.analysis.analyze is not written yet")
+    configs = [Config(cell=c, hidden=8, steps=60, transient=20, trials=2) for c in ("rnn", "gru")]
+    results = run_grid(configs, cache=tmp_path / "cache", compute=analysis.analyze)
+    assert [r.config.key() for r in results] == [c.key() for c in configs]
+    manifest = write_report(
+        results, tmp_path / "report", name="tiny", command="gradscope compare --cell rnn,gru", formats=("svg",)
+    )
+    assert "keeps a gradient above 1e-6" in (tmp_path / "report" / "report.md").read_text()
+    assert len(manifest["config_keys"]) == 2
+    calls = []
+    again = run_grid(configs, cache=tmp_path / "cache", compute=lambda c: calls.append(c) or analysis.analyze(c))
+    assert calls == []
+    assert [r.summary["growth_rate"] for r in again] == pytest.approx([r.summary["growth_rate"] for r in results])
