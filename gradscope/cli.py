@@ -135,7 +135,7 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
 )
 SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
-GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Output")
+GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Grid", "Output")
 
 
 class GroupedOption(click.Option):
@@ -408,6 +408,8 @@ def main() -> None:
 
     \b
     gradscope decay --cell rnn --act sigmoid --out runs/sigmoid
+    gradscope compare --cell rnn,lstm,gru --act tanh --name cells
+    gradscope replot reports/cells --width 6.75
     gradscope cells
     """
 
@@ -455,6 +457,158 @@ def decay(ctx: click.Context, out: Path | None, formats: tuple[str, ...], style:
         click.echo(f"Error: status {result.status} (--strict): {first}",
                    err=True)
         ctx.exit(EXIT_STRICT)
+
+
+def _grid_name(configs: Sequence[Config]) -> str:
+    """A folder name from what the grid varies, e.g. `cell-rnn-lstm_act-tanh-relu`."""
+    import re
+
+    from .grid import varied_fields
+
+    parts = []
+    for name in varied_fields(configs)[:3]:
+        values = list(dict.fromkeys(f"{getattr(c, name)}" for c in configs))
+        shown = values if len(values) <= 4 else [values[0], values[-1]]
+        parts.append("-".join([name.replace("_", "")] + shown))
+    text = "_".join(parts) or f"{configs[0].cell}-{configs[0].act}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "", text)[:80] or "compare"
+
+
+class _GridProgress:
+    """`run_grid` events as one line per finished run on stderr (and a bar on a terminal)."""
+
+    def __init__(self, show: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.show = show
+
+    def __call__(self, event: Any) -> None:
+        if event.stage != "done" or not self.show:
+            return
+        how = "cached" if event.cached else f"{event.seconds:.1f} s"
+        self.console.print(f"[{event.index + 1}/{event.total}] {event.config.label()}: "
+                           f"{event.result.status} ({how})")
+
+
+@main.command(cls=GroupedCommand)
+@config_options(multi=True)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.toml", help="Experiment file (TOML, never executed): [grid] of option lists. "
+              "Command-line values win over the file.", cls=GroupedOption, group="Grid")
+@click.option("--name", default=None, help="Report name [default: the file's name, or one made from the grid].",
+              cls=GroupedOption, group="Grid")
+@click.option("--title", default=None, help="Report heading [default: the name].", cls=GroupedOption, group="Grid")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
+@click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
+@output_options
+@click.pass_context
+def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
+            cache_dir: Path | None, no_cache: bool, out: Path | None, formats: tuple[str, ...],
+            style: str, width: float | None, as_json: bool, quiet: bool, strict: bool,
+            **options: Any) -> None:
+    """Run a grid of configurations and write a comparison report.
+
+    Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
+    is their cartesian product (invalid combinations are skipped with a note). Finished
+    runs are cached, so an interrupted compare resumes where it stopped. Writes
+    report.md, report.html, summary.csv/json, curves.csv, table.tex, figures/ and
+    manifest.json into --out [default: reports/NAME].
+
+    \b
+    Example:
+      gradscope compare --cell rnn,lstm,gru --act sigmoid,tanh -T 500 --name cells
+    """
+    from .grid import experiment_grid
+
+    overrides = expand_options(options)
+    try:
+        experiment, expansion = experiment_grid(config_file, overrides=overrides)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+    if not expansion.configs:
+        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
+    name = name or (experiment.name if config_file is not None else _grid_name(expansion.configs))
+    out = out if out is not None else Path("reports") / name
+    check_writable(out)
+    from .cache import RunCache
+    from .compare import run_grid, summary_rows, write_report
+
+    cache = None if no_cache else RunCache(cache_dir)
+    progress = _GridProgress(show=not (quiet or as_json))
+    try:
+        results = run_grid(expansion.configs, cache=cache, progress=progress)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
+        ctx.exit(130)
+    title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
+    try:
+        manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),
+                                notes=expansion.notes, width=width, style=style, formats=formats)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"report": str(out), "manifest": manifest,
+                               "summary": summary_rows(results)}, indent=2, default=str))
+    elif quiet:
+        click.echo(str(out / "report.md"))
+    else:
+        _print_compare(results, out, expansion.notes)
+    if strict and any(r.status != "ok" for r in results):
+        bad = sum(r.status != "ok" for r in results)
+        click.echo(f"Error: {bad} configuration(s) did not finish ok (--strict)", err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> None:
+    from rich.console import Console
+
+    from .compare import reading
+    from .tables import comparison_table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # a pipe or file: wide enough that no column is cut
+        console = Console(highlight=False, width=200)
+    console.print(comparison_table(results))
+    for line in reading(results):
+        console.print("- " + line, soft_wrap=not console.is_terminal)
+    for note in notes:
+        console.print(f"note: {note}", style="dim")
+    console.print(f"wrote {out}/report.md, report.html, table.tex, figures/", style="dim")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "formats", default=None, callback=lambda c, p, v: None if v is None else _formats(c, p, v),
+              help="Figure formats, a comma list of png,pdf,svg [default: as before].")
+@click.option("--style", type=click.Choice(["paper", "screen"]), default=None, help="Figure style [default: as before].")
+@click.option("--width", callback=_width, default=None, metavar="IN|VENUE", help="Width in inches or a venue name.")
+@click.option("--fontsize", type=click.FloatRange(4, 30), default=None, help="Base font size in points.")
+@click.option("--select", default=None, help="Report only: comma list of config ids or labels to keep.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the redrawn figures here instead of in place.")
+def replot(path: Path, formats: tuple[str, ...] | None, style: str | None, width: float | None,
+           fontsize: float | None, select: str | None, out: Path | None) -> None:
+    """Redraw the figures of a run (--out of decay) or of a report, without recomputing.
+
+    \b
+    Example:
+      gradscope replot reports/textbook --width 6.75 --format pdf
+    """
+    from .replot import replot as redraw
+
+    chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    try:
+        written = redraw(path, width=width, style=style, formats=formats, fontsize=fontsize,
+                         select=chosen, out=out)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write: {exc.strerror or exc}") from None
+    click.echo(f"redrew {len(written)} file(s) under {out or path}")
 
 
 @main.command()

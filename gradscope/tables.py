@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .config import GATES
 
@@ -308,3 +308,20 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     foot = Text("A bound below 1 guarantees vanishing gradients (rnn only; gated cells have no such bound).",
                 style="dim")
     return Group(cells, acts, foot)
+
+
+def comparison_table(results: Sequence[Result]) -> RenderableType:
+    """The comparison report's summary table as a rich renderable (best values bold)."""
+    from rich import box
+    from rich.table import Table
+
+    from .compare import summary_table as report_table
+    from .report_plots import unique_labels
+
+    headers, rows, align = report_table(results, unique_labels(results))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, side in zip(headers, align):
+        table.add_column(header, justify="right" if side == "r" else "left")
+    for row in rows:
+        table.add_row(*(f"[bold]{text}[/bold]" if bold else text for text, bold in row))
+    return table
