@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -177,7 +178,7 @@ class Result:
         try:
             with np.load(path.parent / "curves.npz", allow_pickle=False) as npz:
                 curves = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"cannot read {path.parent / 'curves.npz'}: {exc}") from None
         return cls(
             config=Config.from_dict(doc["config"]),
