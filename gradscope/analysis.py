@@ -16,7 +16,7 @@ import numpy as np
 
 from . import __version__
 from .config import Config
-from .results import Result
+from .results import ENGINE_VERSION, Result
 
 Progress = Callable[[str, int, int], None]
 LAG_CURVES = ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad")
@@ -45,6 +45,7 @@ def provenance(config: Config, command: str | None = None) -> dict:
 
     return {
         "gradscope": __version__,
+        "engine": ENGINE_VERSION,
         "torch": torch.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
@@ -136,7 +137,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
         )
     s.update(decay_figures(curves["log_spectral"], config.eps))
     s["nonfinite_step"] = traj.nonfinite_step
-    if s["horizon_censored"] and traj.steps > 0:
+    if s["horizon_censored"] and traj.steps > 0 and s["regime"] != "exploding":
         warnings.append(
             f"the median gain never fell below eps={config.eps:g} within "
             f"{s['analysed_lags']} lags: the horizon is censored; raise --steps to see it"

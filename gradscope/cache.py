@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config
-from .results import Result
+from .results import ENGINE_VERSION, Result
 
 Compute = Callable[[Config], Result]
 
@@ -61,6 +61,8 @@ class RunCache:
         try:
             if result.config.key() != config.key() or "status" not in result.summary:
                 return None
+            if result.status != "error" and result.provenance.get("engine") != ENGINE_VERSION:
+                return None  # measured by another engine version: recompute
         except Exception:
             return None
         return result

@@ -16,7 +16,21 @@ An experiment file is TOML (read with `tomllib`, never executed):
     hidden = 64                       # a scalar is a one-value list
     gain = "0.5:2.0:4"                # a string takes the command-line range syntax
 
-Values given on the command line override the file key by key (`merge_grids`).
+An experiment may also be a union of grids, with shared values in `[base]`:
+
+    [base]                            # scalars applied to every grid
+    hidden = 64
+    steps = 1000
+    [[grid]]                          # vanilla RNNs at PyTorch's default init
+    cell = "rnn"
+    act = ["sigmoid", "tanh", "relu"]
+    [[grid]]                          # gated cells
+    cell = ["lstm", "gru"]
+
+The configurations are each `[[grid]]` table's cartesian product, in the order of the
+tables (a configuration already listed is skipped with a note). A grid's own key wins
+over `[base]`; values given on the command line win over both and apply to every grid
+(`merge_grids`, `experiment_grid`).
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .config import Config
 
@@ -38,7 +52,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 #: Top-level keys of an experiment file.
-EXPERIMENT_KEYS = ("name", "title", "grid")
+EXPERIMENT_KEYS = ("name", "title", "base", "grid")
 
 #: Most configurations one grid may expand to (a typo such as `1:100000` fails early).
 MAX_CONFIGS = 10_000
@@ -70,12 +84,22 @@ class Expansion(NamedTuple):
 
 @dataclass(frozen=True)
 class Experiment:
-    """An experiment file: a name, a title and a grid (field -> list of values)."""
+    """An experiment file: a name, a title and its grids (field -> list of values).
+
+    `grids` holds one grid per `[[grid]]` table (one for a plain `[grid]`), `base` the
+    scalar values of `[base]`; `grid` is the first grid, for files with only one.
+    """
 
     name: str
     title: str
     grid: dict[str, list[Any]] = field(default_factory=dict)
     path: Path | None = None
+    grids: list[dict[str, list[Any]]] = field(default_factory=list)
+    base: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.grids:  # built with `grid=` only: that is the one grid
+            object.__setattr__(self, "grids", [dict(self.grid)])
 
 
 # -- ranges ---------------------------------------------------------------------------
@@ -298,6 +322,38 @@ def expand_grid(
     return Expansion(configs, notes)
 
 
+def expand_grids(
+    grids: Sequence[Mapping[str, Any]],
+    base: Config | Mapping[str, Any] | None = None,
+    limit: int = MAX_CONFIGS,
+) -> Expansion:
+    """The union of several grids: each grid's cartesian product (`expand_grid`), in the
+    order of `grids`; a configuration already produced by an earlier grid is skipped
+    with a note. `limit` bounds the total."""
+    configs: list[Config] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    total = 0
+    for i, grid in enumerate(grids):
+        size = math.prod(len(normalize_values(n, v)) for n, v in grid.items())
+        total += size
+        if total > limit:
+            raise ValueError(
+                f"the grids have more than {limit} combinations in all; narrow the ranges"
+            )
+        expansion = expand_grid(grid, base=base, limit=limit)
+        where = f"grid {i + 1}: " if len(grids) > 1 else ""
+        notes.extend(where + note for note in expansion.notes)
+        for config in expansion.configs:
+            key = config.key()
+            if key in seen:
+                notes.append(f"{where}skipped {config.label()}: already in an earlier grid")
+                continue
+            seen.add(key)
+            configs.append(config)
+    return Expansion(configs, notes)
+
+
 def merge_grids(*grids: Mapping[str, Any] | None) -> dict[str, Any]:
     """Merge grids left to right: a later grid replaces an earlier one key by key
     (command-line values override the experiment file's)."""
@@ -311,6 +367,23 @@ def merge_grids(*grids: Mapping[str, Any] | None) -> dict[str, Any]:
 # -- experiment files -----------------------------------------------------------------
 
 
+def _parse_table(table: Any, where: str, what: str, scalars: bool = False) -> dict[str, list[Any]]:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: {what} must be a table")
+    try:
+        values = {k: normalize_values(k, v) for k, v in table.items()}
+    except ValueError as exc:
+        raise ValueError(f"{where}: {what} {exc}") from None
+    if scalars:
+        for key, vals in values.items():
+            if len(vals) != 1:
+                raise ValueError(
+                    f"{where}: {what} {key} takes one value, got {len(vals)}; "
+                    f"put lists and ranges in [grid] or [[grid]]"
+                )
+    return values
+
+
 def parse_experiment(text: str, name: str = "experiment", path: Path | None = None) -> Experiment:
     """Parse the TOML text of an experiment file (see the module docstring)."""
     where = str(path) if path is not None else "experiment"
@@ -322,20 +395,26 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
     if unknown:
         raise ValueError(
             f"{where}: unknown key(s) {', '.join(unknown)}; allowed at the top level: "
-            f"{', '.join(EXPERIMENT_KEYS)} (configuration options go in [grid])"
+            f"{', '.join(EXPERIMENT_KEYS)} (configuration options go in [grid] or [base])"
         )
-    grid = doc.get("grid", {})
-    if not isinstance(grid, dict):
-        raise ValueError(f"{where}: grid must be a table ([grid])")
     for key in ("name", "title"):
         if key in doc and not isinstance(doc[key], str):
             raise ValueError(f"{where}: {key} must be a string")
-    try:
-        values = {k: normalize_values(k, v) for k, v in grid.items()}
-    except ValueError as exc:
-        raise ValueError(f"{where}: [grid] {exc}") from None
+    base = {k: v[0] for k, v in _parse_table(doc.get("base", {}), where, "[base]", scalars=True).items()}
+    raw = doc.get("grid", {})
+    if isinstance(raw, list):
+        if not raw:
+            raise ValueError(f"{where}: grid must be a table ([grid]) or tables ([[grid]])")
+        grids = [_parse_table(t, where, f"[[grid]] #{i + 1}") for i, t in enumerate(raw)]
+    elif isinstance(raw, dict):
+        grids = [_parse_table(raw, where, "[grid]")]
+    else:
+        raise ValueError(f"{where}: grid must be a table ([grid]) or tables ([[grid]])")
     exp_name = doc.get("name", name)
-    return Experiment(name=exp_name, title=doc.get("title", exp_name), grid=values, path=path)
+    return Experiment(
+        name=exp_name, title=doc.get("title", exp_name), grid=grids[0], path=path,
+        grids=grids, base=base,
+    )
 
 
 def load_experiment(path: str | os.PathLike) -> Experiment:
@@ -353,12 +432,20 @@ def experiment_grid(
     overrides: Mapping[str, Any] | None = None,
     base: Config | Mapping[str, Any] | None = None,
 ) -> tuple[Experiment, Expansion]:
-    """The experiment of `path` (or an empty one) with `overrides` (command-line values,
-    field -> values or range text) replacing the file's keys, expanded to configs."""
+    """The experiment of `path` (or an empty one), expanded to configs.
+
+    Each grid of the file is `[base]`, then the grid's own keys, then `overrides`
+    (command-line values, field -> values or range text), each replacing the one
+    before key by key; the configurations are the union of the grids' products.
+    `base` gives the fields none of them names.
+    """
     experiment = load_experiment(path) if path is not None else Experiment("compare", "compare")
-    grid = merge_grids(experiment.grid, overrides)
-    experiment = dataclasses.replace(experiment, grid={k: normalize_values(k, v) for k, v in grid.items()})
-    return experiment, expand_grid(experiment.grid, base=base)
+    grids = [
+        {k: normalize_values(k, v) for k, v in merge_grids(experiment.base, g, overrides).items()}
+        for g in experiment.grids
+    ]
+    experiment = dataclasses.replace(experiment, grid=grids[0], grids=grids)
+    return experiment, expand_grids(grids, base=base)
 
 
 def varied_fields(configs: Iterable[Config]) -> list[str]:

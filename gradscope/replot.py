@@ -69,7 +69,8 @@ def replot(
         path: a run folder (or its `result.json`): the decay figure is redrawn; or a
             report folder (or its `manifest.json`): the report is rewritten from its
             saved runs (`runs/<key>/`) with the new figure options, so the HTML's
-            inlined figures and the manifest's hashes stay true.
+            inlined figures and the manifest's hashes stay true (its notes and
+            findings are kept).
         width: inches or a venue name (`style.VENUE_WIDTHS`); default: the figure's own.
         style: `paper` or `screen`; default: a report's recorded style, else `paper`.
         formats: figure formats; default: a report's recorded formats, else pdf, svg, png.
@@ -137,6 +138,7 @@ def _replot_report(
     new = write_report(
         results, target, name=name, title=manifest.get("title") or name,
         command=manifest.get("command"), notes=manifest.get("notes") or (),
+        findings=manifest.get("findings") or (),
         width=width, style=style, fontsize=fontsize, formats=formats,
     )
     return [target / a["path"] for a in new["artefacts"]]

@@ -11,7 +11,7 @@ import pytest
 
 from gradscope.cache import RunCache, default_cache_dir, lookup, run_cached
 from gradscope.config import Config
-from gradscope.results import SUMMARY_KEYS, Result
+from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def make_result() -> Callable[..., Result]:
         spectral[0, -1] = -np.inf  # a zero gain survives the round trip
         summary: dict[str, Any] = {k: None for k in SUMMARY_KEYS}
         summary.update(status="ok", growth_rate=rate, half_life=math.log(2) / -rate, warnings=[])
-        return Result(config, summary, {"lag": lag, "log_spectral": spectral}, {"gradscope": "test"})
+        return Result(config, summary, {"lag": lag, "log_spectral": spectral}, {"gradscope": "test", "engine": ENGINE_VERSION})
 
     return make
 
@@ -116,3 +116,14 @@ def test_default_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "gradscope"
+
+
+def test_runs_of_another_engine_version_are_recomputed(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    import dataclasses
+
+    cache = RunCache(tmp_path)
+    old = make_result()
+    cache.put(dataclasses.replace(old, provenance={"engine": ENGINE_VERSION - 1}))
+    assert cache.get(old.config) is None
+    cache.put(old)
+    assert cache.get(old.config) is not None

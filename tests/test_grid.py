@@ -213,3 +213,71 @@ def test_varied_fields(make_result: Callable[..., Result]) -> None:
     rs = [make_result(cell="rnn", gain=1.0), make_result(cell="lstm", gain=2.0), make_result(cell="rnn", gain=1.0)]
     assert varied_fields([r.config for r in rs]) == ["cell", "gain"]
     assert varied_fields([]) == []
+
+
+UNION = """
+name = "union"
+[base]
+hidden = 16
+steps = 100
+trials = 2
+[[grid]]
+cell = "rnn"
+act = ["sigmoid", "tanh"]
+[[grid]]
+cell = ["lstm", "gru"]
+hidden = 8              # the grid's own key wins over [base]
+[[grid]]
+cell = "rnn"
+act = "tanh"            # already in the first grid: skipped with a note
+"""
+
+
+def test_union_of_grids_in_order_with_base(tmp_path: Path) -> None:
+    path = tmp_path / "union.toml"
+    path.write_text(UNION)
+    exp = load_experiment(path)
+    assert len(exp.grids) == 3 and exp.base == {"hidden": 16, "steps": 100, "trials": 2}
+    exp, (configs, notes) = experiment_grid(path)
+    assert [(c.cell, c.act, c.hidden, c.steps) for c in configs] == [
+        ("rnn", "sigmoid", 16, 100), ("rnn", "tanh", 16, 100), ("lstm", "tanh", 8, 100), ("gru", "tanh", 8, 100),
+    ]
+    assert len(notes) == 1 and "grid 3" in notes[0] and "earlier grid" in notes[0]
+    assert exp.grids[1]["hidden"] == [8] and exp.grid == exp.grids[0]
+
+
+def test_command_line_wins_over_base_and_every_grid(tmp_path: Path) -> None:
+    path = tmp_path / "union.toml"
+    path.write_text(UNION)
+    _, (configs, _) = experiment_grid(path, overrides={"hidden": "4", "steps": ["50"]})
+    assert {(c.hidden, c.steps) for c in configs} == {(4, 50)} and len(configs) == 4
+
+
+def test_single_grid_and_base_only_files() -> None:
+    exp = parse_experiment("[base]\ncell = 'gru'\n[grid]\nact = ['tanh', 'relu']\n")
+    assert exp.grids == [exp.grid] and exp.base == {"cell": "gru"}
+    exp = parse_experiment("[base]\ncell = 'gru'\nhidden = 8\n")
+    assert exp.grids == [{}]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[base]\nhidden = [8, 16]\n", "takes one value"),
+        ("[base]\nhidden = \"8:16\"\n", "takes one value"),
+        ("[base]\ncolour = 1\n", "unknown configuration key"),
+        ("base = 3\n", "must be a table"),
+        ("grid = []\n", "must be a table"),
+        ("[[grid]]\ncell = 'rnn'\n[[grid]]\ncolour = 1\n", r"\[\[grid\]\] #2"),
+    ],
+)
+def test_bad_union_files(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_experiment(text)
+
+
+def test_union_limit_counts_every_grid() -> None:
+    from gradscope.grid import expand_grids
+
+    with pytest.raises(ValueError, match="combinations in all"):
+        expand_grids([{"seed": "1:6"}, {"seed": "7:12"}], limit=10)

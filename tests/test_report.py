@@ -21,7 +21,7 @@ from gradscope.compare import latex_escape, reading, run_grid, write_report
 from gradscope.config import Config
 from gradscope.replot import replot
 from gradscope.report_plots import log_spaced_indices, unique_labels
-from gradscope.results import SUMMARY_KEYS, Result
+from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result
 
 LOG_EPS = math.log(1e-6)
 
@@ -93,7 +93,7 @@ def _result(
     if status == "nonfinite":
         summary.update(nonfinite_step=config.transient + (stop or 0) + 1,
                        warnings=["the state became non-finite at step 71: lower --gain or --steps"])
-    return Result(config=config, summary=summary, curves=curves, provenance={"gradscope": "test"})
+    return Result(config=config, summary=summary, curves=curves, provenance={"gradscope": "test", "engine": ENGINE_VERSION})
 
 
 @pytest.fixture
@@ -419,3 +419,62 @@ def test_tiny_real_grid(tmp_path: Path) -> None:
     again = run_grid(configs, cache=tmp_path / "cache", compute=lambda c: calls.append(c) or analysis.analyze(c))
     assert calls == []
     assert [r.summary["growth_rate"] for r in again] == pytest.approx([r.summary["growth_rate"] for r in results])
+
+
+# -- findings, the split, the sweep figure ---------------------------------------------
+
+
+def test_compare_still_exports_the_report_api() -> None:
+    import gradscope.compare as compare
+    import gradscope.report as report
+
+    for name in ("write_report", "reading", "summary_rows", "summary_table", "latex_escape", "load_report_results"):
+        assert getattr(compare, name) is getattr(report, name)
+    assert compare.run_grid.__module__ == "gradscope.compare"
+
+
+def test_findings_are_rendered_kept_and_replotted(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    results = [make_result("rnn", "tanh", rate=-0.2), make_result("gru", "tanh", rate=-0.05)]
+    findings = ["The GRU keeps a gradient 4x as long as the RNN (horizon figure).", "A second <finding> & more."]
+    out = tmp_path / "r"
+    manifest = write_report(results, out, name="f", findings=findings, formats=("svg",))
+    assert manifest["findings"] == findings
+    md = (out / "report.md").read_text()
+    assert md.index("## Summary") < md.index("## Findings") < md.index("## Figures")
+    assert "- The GRU keeps a gradient 4x as long as the RNN (horizon figure)." in md
+    page = (out / "report.html").read_text()
+    assert "<h2>Findings</h2>" in page and "A second &lt;finding&gt; &amp; more." in page
+    replot(out, style="screen", formats=("svg",))
+    assert json.loads((out / "manifest.json").read_text())["findings"] == findings
+    assert "## Findings" in (out / "report.md").read_text()
+    write_report(results, tmp_path / "none", formats=("svg",))
+    assert "Findings" not in (tmp_path / "none" / "report.md").read_text()
+
+
+def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callable[..., Result]) -> None:
+    from gradscope.report_plots import plot_sweep, report_figures, sweep_field, sweep_series
+
+    gains = [0.5, 1.0, 1.5, 2.0]
+    sweep = [make_result("rnn", "tanh", rate=-0.3 + 0.15 * i, init="normal", gain=g) for i, g in enumerate(gains)]
+    assert sweep_field(sweep) == "gain"
+    assert sweep_series(sweep, "gain") == [("", [0, 1, 2, 3])]
+    mixed = [make_result("rnn", "tanh", rate=-0.2), make_result("rnn", "relu", rate=-0.1, init="normal", gain=0.5),
+             make_result("rnn", "relu", rate=0.1, init="normal", gain=2.0)]
+    assert sweep_field(mixed) is None  # three gains, but never three with the rest fixed
+    assert "sweep" not in report_figures(mixed)
+    figs = report_figures(sweep)
+    ax_rate, ax_hor = figs["sweep"].axes[:2]
+    assert ax_hor.get_yscale() == "log" and ax_hor.get_xlabel() == "gain $g$"
+    texts = [t.get_text() for t in ax_rate.texts]
+    assert any(t.startswith("$g_c = ") for t in texts)  # mean-field critical gain marked
+    labels = [t.get_text() for t in ax_rate.get_legend().get_texts()]
+    assert labels[0].startswith("spectral rate") and "RMS rate" in labels and any("mean field" in n for n in labels)
+    manifest = write_report(sweep, tmp_path / "s", formats=("svg",))
+    assert any(a["path"] == "figures/sweep.svg" for a in manifest["artefacts"])
+    assert "![sweep](figures/sweep.svg)" in (tmp_path / "s" / "report.md").read_text()
+    write_report(sweep[:2], tmp_path / "s", formats=("svg",))  # no longer a sweep: no stale figure
+    assert not (tmp_path / "s" / "figures" / "sweep.svg").exists()
+    two = sweep + [make_result("rnn", "relu", rate=-0.4 + 0.1 * i, init="normal", gain=g) for i, g in enumerate(gains)]
+    axes = plot_sweep(two, "gain")
+    assert len(sweep_series(two, "gain")) == 2
+    assert "act=relu" in [t.get_text() for t in axes[0].get_legend().get_texts()]
