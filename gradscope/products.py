@@ -33,6 +33,9 @@ Tensor = torch.Tensor
 Progress = Callable[[str, int, int], None]
 
 EXACT_LAGS = 32  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
+PER_LAG = 256  # fast mode: one power step per lag up to here, then blocks of SUB lags
+SUB = 16
+SAFE_LOG = 60.0  # a block whose products leave e^+-60 is redone lag by lag
 BLOCK = 8  # columns of the warm-started power-iteration block
 CHUNK_ELEMENTS = 1 << 23  # a chunk's Jacobians hold at most this many numbers
 
@@ -67,8 +70,44 @@ class _Carry:
     log_scale: np.ndarray  # (B,) float64: log of the factor taken out of q
     v: Tensor  # (B, D) loss gradient direction, unit norm
     log_v: np.ndarray  # (B,) float64
-    u: Tensor | None  # (B, D, p) left singular subspace (fast mode)
-    v_in: Tensor | None  # (B, I, p) right singular vectors of Q B_t (fast mode)
+    u: Tensor | None = None  # (B, D, p) left singular subspace (fast mode)
+    v_in: Tensor | None = None  # (B, I, p) right singular vectors of Q B_t (fast mode)
+
+
+class _Steps:
+    """The step Jacobians of one chunk, as right-multiplication and vector products.
+
+    A vanilla RNN's `J_t = diag(d_t) W` is never formed: `Q J_t = (Q diag(d_t)) W` and
+    `J_t^T v = W^T (d_t * v)` (it saves building the chunk and half the memory traffic).
+    Other cells, or when the Jacobians themselves are needed (per-step gains), use the
+    materialised chunk `jac[j]`.
+    """
+
+    def __init__(self, cell, lin, materialise: bool) -> None:
+        self.direct = not materialise and getattr(cell, "kind", "") == "rnn" and "d" in lin
+        if self.direct:
+            self.d, self.w = lin["d"], cell.w.weight_hh
+            self.jac = None
+        else:
+            self.jac = cell.jacobian(lin)  # (C, B, D, D); jac[j] is the step lo+1+j
+
+    def right(self, q: Tensor, j: int, out: Tensor | None = None) -> Tensor:
+        if self.direct:
+            return torch.bmm(q * self.d[j].unsqueeze(1), self.w, out=out)
+        return torch.bmm(q, self.jac[j], out=out)
+
+    def vjp(self, v: Tensor, j: int) -> Tensor:
+        """`J_j^T v` for v `(B, D)`, as `(v^T J_j)`."""
+        if self.direct:
+            return torch.bmm((self.d[j] * v).unsqueeze(1), self.w).squeeze(1)
+        return torch.bmm(v.unsqueeze(1), self.jac[j]).squeeze(1)
+
+    def frobenius(self) -> Tensor:
+        """`||J_t||_F` for the chunk `(C, B)`."""
+        if self.direct:  # sum_i d_i^2 |W_i|^2
+            rows = (self.w * self.w).sum(-1)  # (B, D)
+            return ((self.d * self.d) * rows).sum(-1).sqrt()
+        return torch.linalg.vector_norm(self.jac, dim=(-2, -1))
 
 
 def transport(
@@ -98,6 +137,9 @@ def transport(
     """
     steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
     want = set(quantities)
+    unknown = want - set(QUANTITIES)
+    if unknown:
+        raise ValueError(f"unknown quantities {sorted(unknown)}; choose from {', '.join(QUANTITIES)}")
     dtype, device = states.dtype, states.device
     lag_shape, step_shape = (trials, steps + 1), (trials, steps)
     out = {
@@ -109,108 +151,191 @@ def transport(
         "log_step_gain": np.full(step_shape, np.nan),
         "log_step_rms": np.full(step_shape, np.nan),
     }
-    eye = torch.eye(dim, dtype=dtype, device=device).expand(trials, dim, dim)
     v0 = torch.zeros((trials, dim), dtype=dtype, device=device)
     v0[:, : readout.shape[1]] = readout
     carry = _Carry(
-        q=eye / math.sqrt(dim),
+        q=torch.eye(dim, dtype=dtype, device=device).expand(trials, dim, dim) / math.sqrt(dim),
         log_scale=np.full(trials, 0.5 * math.log(dim)),
         v=v0,
         log_v=np.zeros(trials),
-        u=None,
-        v_in=None,
     )
     clen = chunk or chunk_length(trials, dim)
-    hi = steps
-    while hi > 0:
-        lo = max(0, hi - clen)
-        _sweep_chunk(cell, states, inputs, lo, hi, steps, spectral, want, carry, out)
-        hi = lo
-        if progress is not None:
-            progress("transport", steps - hi, steps)
-    if "spectral" in want or "rms" in want:  # P(T, T) = I: exactly 0, not 0 up to rounding
+    flush = device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
+    try:
+        hi = steps
+        while hi > 0:
+            lo = max(0, hi - clen)
+            _Sweep(cell, states, inputs, lo, hi, steps, spectral, want, carry, out).run()
+            hi = lo
+            if progress is not None:
+                progress("transport", steps - hi, steps)
+    finally:
+        if flush:
+            torch.set_flush_denormal(False)
+    if want & {"spectral", "rms"}:  # P(T, T) = I: exactly 0, not 0 up to rounding
         out["log_spectral"][:, 0] = out["log_rms"][:, 0] = 0.0
-    # the last lag, k = T: the whole product
-    sv = torch.linalg.svdvals(carry.q)[:, 0] if want & {"spectral", "rms"} else carry.q[:, 0, 0]
-    out["log_spectral"][:, steps] = carry.log_scale + _log(sv)
-    out["log_rms"][:, steps] = carry.log_scale - 0.5 * math.log(dim)
-    out["log_loss_grad"][:, steps] = carry.log_v
+        # the last lag, k = T: the whole product
+        out["log_spectral"][:, steps] = carry.log_scale + _log(torch.linalg.svdvals(carry.q)[:, 0])
+        out["log_rms"][:, steps] = carry.log_scale - 0.5 * math.log(dim)
+    if want & {"loss_grad", "weight_grad"}:
+        out["log_loss_grad"][:, steps] = carry.log_v
     for key, name in (("spectral", "log_spectral"), ("rms", "log_rms"), ("loss_grad", "log_loss_grad")):
         if key not in want:
             out[name][:] = np.nan
     return out
 
 
-def _sweep_chunk(cell, states, inputs, lo, hi, steps, spectral, want, carry: _Carry, out) -> None:
-    """Multiply the Jacobians of steps lo+1..hi (lags steps-hi .. steps-lo-1) into the carry."""
-    count = hi - lo
-    trials, dim = carry.q.shape[0], carry.q.shape[1]
-    lin = cell.linearize(states[lo:hi], inputs[lo:hi])
-    jac = cell.jacobian(lin)  # (C, B, D, D); jac[j] is the step lo+1+j
-    sens = "input_sensitivity" in want
-    bjac = cell.input_jacobian(lin) if sens else None  # (C, B, D, I)
-    lag0 = steps - hi  # lag of the running product before the first multiplication
-    exact_spec, exact_sens, fast_spec, fast_sens = [], [], [], []
-    q_norms = torch.ones((count, trials), dtype=jac.dtype, device=jac.device)
-    v_norms = torch.empty_like(q_norms)
-    vs = torch.empty((count, trials, dim), dtype=jac.dtype, device=jac.device)
-    need_q = bool(want & {"spectral", "rms", "input_sensitivity"})
-    for i, j in enumerate(range(count - 1, -1, -1)):
-        vs[i] = carry.v
-        if need_q:
-            q = carry.q
-            if spectral == "exact" or lag0 + i < EXACT_LAGS:
-                exact_spec.append(torch.linalg.svdvals(q)[:, 0])
-                if sens:
-                    exact_sens.append(torch.linalg.svdvals(q @ bjac[j])[:, 0])
+class _Sweep:
+    """Multiply the Jacobians of steps lo+1..hi (lags steps-hi .. steps-lo-1) into the carry.
+
+    Lags are taken one at a time (exact mode, the first `PER_LAG` lags of fast mode, and
+    any block whose scale leaves `e^+-SAFE_LOG`), else in blocks of `SUB` lags: the
+    products of a block are formed without rescaling, then their norms, spectral
+    estimates and the next power step are taken in one batched call each.
+    """
+
+    def __init__(self, cell, states, inputs, lo, hi, steps, spectral, want, carry, out) -> None:
+        self.cell, self.carry, self.out, self.want = cell, carry, out, want
+        self.lo, self.hi, self.count = lo, hi, hi - lo
+        self.lag0 = steps - hi  # lag of the running product before the first multiplication
+        self.spectral = spectral
+        self.states = states
+        self.need_q = bool(want & {"spectral", "rms", "input_sensitivity"})
+        self.need_v = bool(want & {"loss_grad", "weight_grad"})
+        self.lin = cell.linearize(states[lo:hi], inputs[lo:hi])
+        self.steps = _Steps(cell, self.lin, materialise="step_gain" in want)
+        self.bjac = cell.input_jacobian(self.lin) if "input_sensitivity" in want else None
+        # per lag i (i = 0..count-1, lag = lag0 + i, step j = count-1-i):
+        self.q_add = np.zeros((self.count, carry.q.shape[0]))  # log scale to add
+        self.q_frob: list[Tensor] = []  # ||matrix||_F of the stored (possibly unscaled) product
+        self.q_sig: list[Tensor] = []  # its top singular value (estimate)
+        self.sens: list[Tensor] = []
+        self.v_add = np.zeros_like(self.q_add)
+        self.v_vec: list[Tensor] = []  # (B, D) the loss gradient at that lag, in that scale
+
+    def run(self) -> None:
+        i = 0
+        while i < self.count:
+            lag = self.lag0 + i
+            block = min(SUB, self.count - i)
+            if self.spectral == "fast" and lag >= PER_LAG and block > 1 and self._block(i, block):
+                i += block
             else:
-                fast_spec.append(_power_step(q, carry))
-                if sens:
-                    fast_sens.append(_input_power_step(q, bjac[j], carry))
-            q = torch.bmm(q, jac[j])
+                self._one(i)
+                i += 1
+        self._finish()
+
+    # -- one lag at a time ---------------------------------------------------------------
+    def _one(self, i: int) -> None:
+        c, j = self.carry, self.count - 1 - i
+        if self.need_q:
+            q = c.q
+            self.q_add[i] = c.log_scale
+            self.q_frob.append(torch.ones(q.shape[0], dtype=q.dtype, device=q.device))
+            if self.spectral == "exact" or self.lag0 + i < EXACT_LAGS:
+                self.q_sig.append(torch.linalg.svdvals(q)[:, 0])
+                if self.bjac is not None:
+                    self.sens.append(torch.linalg.svdvals(q @ self.bjac[j])[:, 0])
+            else:
+                self.q_sig.append(_power_step(q, c))
+                if self.bjac is not None:
+                    self.sens.append(_input_power_step(q, self.bjac[j], c))
+            q = self.steps.right(q, j)
             n = torch.linalg.vector_norm(q, dim=(1, 2))
             _safe_div_(q, n)
-            q_norms[i] = n
-            carry.q = q
-        v = torch.bmm(jac[j].transpose(1, 2), carry.v.unsqueeze(-1)).squeeze(-1)
-        m = torch.linalg.vector_norm(v, dim=1)
-        _safe_div_(v, m)
-        v_norms[i] = m
-        carry.v = v
-    # --- the rest is vectorised over the chunk -----------------------------------------
-    order = torch.arange(count - 1, -1, -1, device=jac.device)  # i -> j
-    lags = np.arange(lag0, lag0 + count)
-    log_q = np.concatenate([carry.log_scale[None], _log(q_norms)]).cumsum(0)  # (C+1, B)
-    log_v = np.concatenate([carry.log_v[None], _log(v_norms)]).cumsum(0)
-    before = log_q[:-1].T  # (B, C): log scale of Q at lags lag0..lag0+C-1
-    out["log_rms"][:, lags] = before - 0.5 * math.log(dim)
-    out["log_loss_grad"][:, lags] = log_v[:-1].T
-    if need_q:
-        out["log_spectral"][:, lags] = before + _log(torch.stack(exact_spec + fast_spec)).T
-    if sens:
-        out["log_input_sensitivity"][:, lags] = before + _log(torch.stack(exact_sens + fast_sens)).T
-    if "weight_grad" in want:
-        lin_rev = {k: t[order] for k, t in lin.items()}
-        delta = cell.weight_grad_rows(lin_rev, vs)  # (C, B, G*N)
-        h_prev = cell.hidden_part(states[lo:hi])[order]
-        norms = torch.linalg.vector_norm(delta, dim=-1) * torch.linalg.vector_norm(h_prev, dim=-1)
-        out["log_weight_grad"][:, lags] = log_v[:-1].T + _log(norms).T
-    out["log_step_rms"][:, lo:hi] = (
-        _log(torch.linalg.vector_norm(jac, dim=(-2, -1))).T - 0.5 * math.log(dim)
-    )
-    if "step_gain" in want:
-        out["log_step_gain"][:, lo:hi] = _log(torch.linalg.svdvals(jac)[..., 0]).T
-    carry.log_scale = log_q[-1]
-    carry.log_v = log_v[-1]
+            c.q = q
+            c.log_scale = c.log_scale + _log(n)
+        if self.need_v:
+            self.v_add[i] = c.log_v
+            self.v_vec.append(c.v)
+            v = self.steps.vjp(c.v, j)
+            m = torch.linalg.vector_norm(v, dim=1)
+            _safe_div_(v, m)
+            c.v = v
+            c.log_v = c.log_v + _log(m)
+
+    # -- a block of lags -----------------------------------------------------------------
+    def _block(self, i: int, size: int) -> bool:
+        """Lags i..i+size-1 at once; False (nothing changed) if the scale runs away."""
+        c = self.carry
+        js = [self.count - 1 - (i + s) for s in range(size)]
+        if self.need_q:
+            prods = torch.empty((size + 1, *c.q.shape), dtype=c.q.dtype, device=c.q.device)
+            prods[0] = c.q
+            for s, j in enumerate(js):
+                self.steps.right(prods[s], j, out=prods[s + 1])
+            frob = torch.linalg.vector_norm(prods[1:], dim=(-2, -1))  # (size, B)
+            if not _tame(frob):
+                return False
+        if self.need_v:
+            vs = torch.empty((size + 1, *c.v.shape), dtype=c.v.dtype, device=c.v.device)
+            vs[0] = c.v
+            for s, j in enumerate(js):
+                vs[s + 1] = self.steps.vjp(vs[s], j)
+            vnorm = torch.linalg.vector_norm(vs[1:], dim=-1)
+            if not _tame(vnorm):
+                return False
+        if self.need_q:
+            stack = prods[:size]  # the products at lags i..i+size-1 (scale relative to c.q)
+            ut = c.u.transpose(1, 2)  # (B, p, D)
+            y = torch.matmul(ut, stack)  # (size, B, p, D) = U^T Q
+            self.q_sig.extend(_top_from_gram(y @ y.transpose(-1, -2)).unbind(0))
+            ones = torch.ones_like(frob[:1])
+            self.q_frob.extend(torch.cat([ones, frob[:-1]]).unbind(0))
+            self.q_add[i : i + size] = c.log_scale
+            if self.bjac is not None:
+                self.sens.extend(_input_block(stack, self.bjac[js], c).unbind(0))
+            last, n = prods[size], frob[-1]
+            _safe_div_(last, n)
+            c.q = last.clone()
+            c.log_scale = c.log_scale + _log(n)
+            _power_step(c.q, c)  # refresh the subspace on the new carry
+        if self.need_v:
+            self.v_add[i : i + size] = c.log_v
+            self.v_vec.extend(vs[:size].unbind(0))
+            v, m = vs[size], vnorm[-1]
+            _safe_div_(v, m)
+            c.v = v.clone()
+            c.log_v = c.log_v + _log(m)
+        return True
+
+    # -- everything else, vectorised over the chunk --------------------------------------
+    def _finish(self) -> None:
+        out, lags, dim = self.out, np.arange(self.lag0, self.lag0 + self.count), self.carry.q.shape[-1]
+        order = torch.arange(self.count - 1, -1, -1, device=self.carry.q.device)  # i -> j
+        if self.need_q:
+            frob = _log(torch.stack(self.q_frob)).T  # (B, C)
+            out["log_rms"][:, lags] = self.q_add.T + frob - 0.5 * math.log(dim)
+            out["log_spectral"][:, lags] = self.q_add.T + _log(torch.stack(self.q_sig)).T
+            if self.sens:
+                out["log_input_sensitivity"][:, lags] = self.q_add.T + _log(torch.stack(self.sens)).T
+        if self.need_v:
+            vecs = torch.stack(self.v_vec)  # (C, B, D)
+            out["log_loss_grad"][:, lags] = self.v_add.T + _log(torch.linalg.vector_norm(vecs, dim=-1)).T
+            if "weight_grad" in self.want:
+                lin_rev = {k: t[order] for k, t in self.lin.items()}
+                delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
+                h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
+                norms = torch.linalg.vector_norm(delta, dim=-1) * torch.linalg.vector_norm(h_prev, dim=-1)
+                out["log_weight_grad"][:, lags] = self.v_add.T + _log(norms).T
+        out["log_step_rms"][:, self.lo : self.hi] = _log(self.steps.frobenius()).T - 0.5 * math.log(dim)
+        if "step_gain" in self.want:
+            out["log_step_gain"][:, self.lo : self.hi] = _log(torch.linalg.svdvals(self.steps.jac)[..., 0]).T
+
+
+def _tame(norms: Tensor) -> bool:
+    """Every norm finite and within e^+-SAFE_LOG (else the block is redone lag by lag)."""
+    lo, hi = math.exp(-SAFE_LOG), math.exp(SAFE_LOG)
+    return bool(((norms > lo) & (norms < hi)).all())
 
 
 def _power_step(q: Tensor, carry: _Carry) -> Tensor:
     """Rayleigh-Ritz estimate of `||q||_2` on the carried left subspace, then one power step."""
     if carry.u is None:
         carry.u = torch.linalg.svd(q)[0][..., : min(BLOCK, q.shape[-1])].contiguous()
-    y = torch.bmm(q.transpose(1, 2), carry.u)  # Q^T U
-    carry.u = torch.linalg.qr(torch.bmm(q, y))[0]
-    return _top_from_gram(y.transpose(1, 2) @ y)
+    y = torch.bmm(carry.u.transpose(1, 2), q)  # U^T Q, (B, p, D) (faster than Q^T U)
+    carry.u = torch.linalg.qr(torch.bmm(q, y.transpose(1, 2)))[0]
+    return _top_from_gram(y @ y.transpose(1, 2))
 
 
 def _input_power_step(q: Tensor, b: Tensor, carry: _Carry) -> Tensor:
@@ -221,15 +346,22 @@ def _input_power_step(q: Tensor, b: Tensor, carry: _Carry) -> Tensor:
     vectors of the last lag's `q b` (right when the product is flat, as for an
     orthogonal cell); the top of that block is carried on as the next V.
     """
-    p = min(BLOCK, b.shape[-1])
+    return _input_block(q.unsqueeze(0), b.unsqueeze(0), carry)[0]
+
+
+def _input_block(qs: Tensor, bs: Tensor, carry: _Carry) -> Tensor:
+    """`_input_power_step` for a stack of lags `(S, B, D, D)`, `(S, B, D, I)` -> `(S, B)`;
+    the carried V is updated from the last lag."""
+    p = min(BLOCK, bs.shape[-1])
     if carry.v_in is None:
-        carry.v_in = torch.linalg.svd(q @ b)[2][:, :p].transpose(1, 2).contiguous()
-    left = torch.linalg.qr(torch.cat([carry.u, q @ (b @ carry.v_in)], dim=-1))[0]
-    y = b.transpose(1, 2) @ (q.transpose(1, 2) @ left)  # (B, I, 2p) = (left^T q b)^T
-    evals, evecs = torch.linalg.eigh(y.transpose(1, 2) @ y)
-    top = y @ evecs[..., -p:]
+        carry.v_in = torch.linalg.svd(qs[0] @ bs[0])[2][:, :p].transpose(1, 2).contiguous()
+    u = carry.u.expand(qs.shape[0], *carry.u.shape)
+    left = torch.linalg.qr(torch.cat([u, qs @ (bs @ carry.v_in)], dim=-1))[0]
+    y = bs.transpose(-1, -2) @ (left.transpose(-1, -2) @ qs).transpose(-1, -2)  # (S, B, I, 2p)
+    evals, evecs = torch.linalg.eigh(y.transpose(-1, -2) @ y)
+    top = y[-1] @ evecs[-1][..., -p:]
     carry.v_in = top / torch.linalg.vector_norm(top, dim=1, keepdim=True).clamp_min(1e-300)
-    return evals[:, -1].clamp_min(0).sqrt()
+    return evals[..., -1].clamp_min(0).sqrt()
 
 
 def lyapunov_spectrum(

@@ -54,7 +54,8 @@ def test_fast_mode_within_stated_tolerance(cell):
         assert np.mean(err > 1e-3) <= 0.01, key
         assert (b <= a + 1e-9).all(), "power iteration gives lower bounds"
     for key in ("log_rms", "log_loss_grad", "log_weight_grad"):
-        np.testing.assert_array_equal(exact[key], fast[key])
+        # exact in both modes; fast mode rescales per block of lags, so rounding differs
+        np.testing.assert_allclose(exact[key], fast[key], rtol=1e-12, atol=1e-9)
     # per-step gains: exact SVD in both modes
     np.testing.assert_allclose(fast["log_step_gain"], exact["log_step_gain"], atol=1e-12)
 
@@ -138,14 +139,13 @@ def test_zero_gain_is_minus_infinity_not_nan():
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_hundred_thousand_steps_neither_underflow_nor_overflow(dtype):
-    for act, gain, sign in (("sigmoid", 1.0, -1), ("relu", 1.3, 1)):
-        init = "default" if act == "sigmoid" else "orthogonal"
-        config, c, traj, r = trajectory(cell="rnn", act=act, hidden=8, steps=100_000, trials=1,
-                                        gain=gain, init=init, dtype=dtype, input="zeros" if act == "relu" else "noise",
-                                        transient=0, h0_std=1e-3)
+    # a sigmoid RNN shrinks gradients ~e^-2 a step; a chaotic tanh RNN (N=32, gain 3) grows them ~e^0.2
+    for act, init, gain, sign in (("sigmoid", "default", 1.0, -1), ("tanh", "normal", 3.0, 1)):
+        config, c, traj, r = trajectory(cell="rnn", act=act, hidden=32, steps=100_000, trials=1,
+                                        gain=gain, init=init, dtype=dtype, transient=0)
+        assert traj.steps == 100_000  # the state itself stays bounded
         out = transport(c, traj.states, traj.inputs, r, quantities=("spectral", "rms", "loss_grad"))
-        if traj.steps < 100_000:
-            continue  # the relu state itself overflowed: covered by the non-finite tests
-        curve = out["log_spectral"][0]
-        assert np.isfinite(curve).all()
-        assert sign * curve[-1] > 1000  # far beyond float range in linear scale
+        for key in ("log_spectral", "log_rms", "log_loss_grad"):
+            curve = out[key][0]
+            assert np.isfinite(curve).all(), key
+            assert sign * curve[-1] > 5000, key  # thousands of decades beyond float range
