@@ -29,28 +29,6 @@ VENUES = {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
 
 
 # -- value lists and ranges ----------------------------------------------------------
-def _scalar(text: str, kind: str) -> Any:
-    text = text.strip()
-    if not text:
-        raise ValueError("empty value in list")
-    if kind == "str":
-        return text
-    if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            value = float(text)  # "1e3" is an integer too
-            if not value.is_integer():
-                raise ValueError(f"{text!r} is not an integer") from None
-            return int(value)
-    if kind == "float":
-        value = float(text)
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number")
-        return value
-    raise ValueError(f"unknown kind {kind!r}: use int, float or str")
-
-
 def parse_values(text: str, kind: str = "float") -> list[Any]:
     """Values of an option that takes several: `x,y,z`, `a:b` or `a:b:n`.
 
@@ -58,43 +36,13 @@ def parse_values(text: str, kind: str = "float") -> list[Any]:
     - `a:b` with integers: every integer from a to b inclusive;
     - `a:b:n`: n values evenly spaced from a to b inclusive (a linspace).
 
-    `kind` is `int`, `float` or `str` (strings take lists only). Floats are rounded to
-    12 significant digits so that `0:1:11` gives `0.3`, not `0.30000000000000004`.
+    `kind` is `int`, `float` or `str` (strings take lists only). One implementation
+    serves the command line and experiment files: `gradscope.grid.parse_range`.
     Raises `ValueError` naming the bad part.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("no value given")
-    out: list[Any] = []
-    for item in text.split(","):
-        item = item.strip()
-        if kind == "str" or ":" not in item:
-            out.append(_scalar(item, kind))
-            continue
-        parts = item.split(":")
-        if len(parts) == 2:
-            a, b = (_scalar(p, "float") for p in parts)
-            if not (float(a).is_integer() and float(b).is_integer()):
-                raise ValueError(f"range {item!r}: a:b needs integers; use a:b:n for n values")
-            step = 1 if b >= a else -1
-            values = list(range(int(a), int(b) + step, step))
-            out.extend(values if kind == "int" else [float(v) for v in values])
-        elif len(parts) == 3:
-            a, b = (_scalar(p, "float") for p in parts[:2])
-            n = _scalar(parts[2], "int")
-            if n < 1:
-                raise ValueError(f"range {item!r}: the count n must be >= 1")
-            if n == 1 and a != b:
-                raise ValueError(f"range {item!r}: one value cannot span {a:g} to {b:g}")
-            values = [a + (b - a) * i / (n - 1) for i in range(n)] if n > 1 else [a]
-            values = [float(f"{v:.12g}") for v in values]
-            if kind == "int":
-                if not all(v.is_integer() for v in values):
-                    raise ValueError(f"range {item!r} does not give integers")
-                values = [int(v) for v in values]
-            out.extend(values)
-        else:
-            raise ValueError(f"range {item!r}: use a:b or a:b:n")
-    return out
+    from .grid import parse_range
+
+    return parse_range(text, kind)
 
 
 # -- the shared configuration options ------------------------------------------------

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from .grid import varied_fields
+from .plots import log_spaced_indices  # noqa: F401  (re-exported for report.py)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -33,34 +34,6 @@ FIGURES = ("overlay", "small_multiples", "horizon", "sweep")
 _NOT_SWEPT = ("seed",)
 #: More runs than this along one swept field: overlays are coloured by its value.
 MAX_LEGEND = 8
-
-
-def log_spaced_indices(n: int, max_points: int = 500) -> np.ndarray:
-    """At most `max_points` indices of `range(n)`, log-spaced, always with 0 and n - 1.
-
-    Lags 0..n-1 of a decay curve thinned for CSV and figures: dense at short lags where
-    the curve bends, sparse at long lags where it is straight in log space.
-    """
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if max_points < 2:
-        raise ValueError(f"max_points must be >= 2, got {max_points}")
-    if n <= max_points:
-        return np.arange(n, dtype=np.int64)
-    m = max_points - 1
-    while True:
-        idx = np.unique(np.round(np.geomspace(1, n - 1, m)).astype(np.int64))
-        idx = np.concatenate([[0], idx])
-        if len(idx) <= max_points:
-            break
-        m -= 1
-    # geomspace rounds to few distinct values at the short end; fill 0..first gaps
-    # densely where there is room (the unique() above only drops repeats).
-    room = max_points - len(idx)
-    if room > 0:
-        extra = np.setdiff1d(np.arange(min(n, room + len(idx))), idx)[:room]
-        idx = np.union1d(idx, extra)
-    return idx.astype(np.int64)
 
 
 def trial_quantiles(

@@ -140,7 +140,7 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
     else:
         h = _num(horizon)
     rows.append((f"horizon (median gain < {eps})", h, "", "steps"))
-    rows.append((f"explosion lag (median gain > {_sci(1 / result.config.eps, 2)})", _num(g("explosion_lag")), "", "steps"))
+    rows.append((f"explosion lag (gain > {_sci(1 / result.config.eps, 2)})", _num(g("explosion_lag")), "", "steps"))
     if g("nonfinite_step") is not None:
         rows.append(("state non-finite at step", _num(g("nonfinite_step")), "counting the transient", "step"))
     rows.append(("analysed lags", _num(g("analysed_lags")), f"of {result.config.steps}", "steps"))
