@@ -243,20 +243,21 @@ class Column:
 
 COLUMNS = (
     Column("params", "params", "Params", "", 0),
-    Column("growth_rate", "growth rate", "Rate", "/step", 4, "absmin"),
+    Column("growth_rate", "growth rate", "Rate", "/step", 3, "absmin"),
     Column("half_life", "half-life", r"$t_{1/2}$", "steps", 1, "max"),
     Column("horizon", "horizon", "Horizon", "steps", 0, "max"),
     Column("explosion_lag", "explosion lag", r"Expl.\ lag", "steps", 0),
     Column("regime", "regime", "Regime", "", None),
-    Column("lambda_1", "lambda_1", r"$\lambda_1$", "/step", 4, "absmin"),
-    Column("pascanu_rate", "Pascanu", "Pascanu", "/step", 4),
-    Column("mean_field_rate", "mean field", "Mean field", "/step", 4),
-    Column("annealed_rate", "annealed", "Annealed", "/step", 4),
+    Column("lambda_1", "lambda_1", r"$\lambda_1$", "/step", 3, "absmin"),
+    Column("pascanu_rate", "Pascanu", "Pascanu", "/step", 3),
+    Column("mean_field_rate", "mean field", "Mean field", "/step", 3),
+    Column("annealed_rate", "annealed", "Annealed", "/step", 3),
 )
 BEST_TEXT = (
     "Bold: the best value in each ranked column; growth rate and lambda_1: closest to 0 "
     "(slowest decay or growth); half-life and horizon: longest (a censored horizon '> T' "
-    "counts as T). Rates are natural log per step. Theory: Pascanu = log(gamma "
+    "counts as T; exploding configurations are not ranked). Rates are natural log per "
+    "step. Theory: Pascanu = log(gamma "
     "sigma_max(W_hh)), an upper bound on the rate (rnn only); mean field = 0.5 ln chi, "
     "a prediction of the RMS rate (rnn only); annealed = 0.5 ln mean_t ||J_t||_F^2 / D."
 )
@@ -284,7 +285,9 @@ def _rank_value(result: Result, col: Column) -> float | None:
 def _best_rows(results: Sequence[Result], col: Column) -> set[int]:
     if col.best is None:
         return set()
-    values = {i: _rank_value(r, col) for i, r in enumerate(results) if r.status != "error"}
+    # an exploding gradient is not a long-lived one: it never ranks best
+    values = {i: _rank_value(r, col) for i, r in enumerate(results)
+              if r.status != "error" and r.summary.get("regime") != "exploding"}
     values = {i: v for i, v in values.items() if v is not None}
     if len(values) < 2:
         return set()
@@ -775,8 +778,9 @@ def latex_table(results: Sequence[Result], labels: Sequence[str]) -> str:
     ranked = ", ".join(
         f"{c.key}: {'longest' if c.best == 'max' else 'closest to 0'}" for c in cols if c.best
     )
-    spec = "ll" + "".join("l" if c.decimals is None else "r" for c in cols)
-    head1, head2 = ["Configuration", "Status"], ["", ""]
+    status = any(r.status != "ok" for r in results)  # a status column only when it says something
+    spec = ("ll" if status else "l") + "".join("l" if c.decimals is None else "r" for c in cols)
+    head1, head2 = (["Configuration", "Status"], ["", ""]) if status else (["Configuration"], [""])
     for c in cols:
         head1.append(c.tex)
         head2.append(f"({latex_escape(c.unit)})" if c.unit else "")
@@ -784,6 +788,7 @@ def latex_table(results: Sequence[Result], labels: Sequence[str]) -> str:
         "% gradscope comparison table; needs \\usepackage{booktabs}.",
         f"% Bold: best value per column ({ranked}); a censored horizon $>$T counts as T.",
         "% Rates: natural log per step. Pascanu: upper bound (rnn); mean field: RMS rate (rnn).",
+        "% Many columns: place it in a table* (two-column width) or \\resizebox{\\linewidth}{!}{...}.",
         f"\\begin{{tabular}}{{{spec}}}",
         "\\toprule",
         " & ".join(head1) + r" \\",
@@ -791,7 +796,7 @@ def latex_table(results: Sequence[Result], labels: Sequence[str]) -> str:
         "\\midrule",
     ]
     for i, (r, lab) in enumerate(zip(results, labels)):
-        cells = [latex_escape(lab), latex_escape(_status_text(r))]
+        cells = [latex_escape(lab)] + ([latex_escape(_status_text(r))] if status else [])
         for c in cols:
             t = _cell_text(r, c)
             if t is None:

@@ -318,7 +318,7 @@ def test_table_tex_is_escaped_bold_and_aligned(report: tuple[Path, dict[str, Any
     assert all(r.count(" & ") == rows[0].count(" & ") for r in rows)
     lstm = rows[2]
     assert r"\textbf{$>$120}" in lstm  # longest horizon (censored) in bold
-    assert r"\textbf{$-$0.0200}" in lstm  # slowest decay in bold
+    assert r"\textbf{$-$0.020}" in lstm  # slowest decay in bold (3 decimals)
     assert "Bold: best value per column" in tex
     assert latex_escape("a_b & 50% #1 {x} ~ ^ \\") == (
         r"a\_b \& 50\% \#1 \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
