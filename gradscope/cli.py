@@ -348,7 +348,22 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """A click group whose usage errors are one line: `Error: ...` (exit 2), no usage dump."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            text = exc.format_message()
+            if exc.ctx is not None:
+                text += f" (see: {exc.ctx.command_path} --help)"
+            one_line = click.UsageError(text)  # no context: click prints no usage block
+            one_line.exit_code = exc.exit_code
+            raise one_line from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")
 def main() -> None:

@@ -319,3 +319,11 @@ def test_multi_options_expand():
     assert json.loads(res.output) == {"cell": ["rnn", "gru"], "gain": [0.5, 1.0, 1.5], "hidden": [8, 9]}
     res = CliRunner().invoke(cmd, ["--act", "tanh,swish"])
     assert res.exit_code == 2 and "swish" in res.output
+
+
+@pytest.mark.parametrize("args", [("decay", "--cell", "lstmx"), ("decay", "--steps", "-5"),
+                                  ("decay", "--bogus"), ("nosuchcommand",), ("compare", "--gain", "1:x")])
+def test_usage_errors_are_exactly_one_line(args):
+    res = run(*args)
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("Error:") and "\n" not in res.output.strip(), res.output
