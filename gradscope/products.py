@@ -12,7 +12,10 @@ the first `EXACT_LAGS` lags, then one step of warm-started block power iteration
 on the left singular subspace of `Q` (which lives at time T and converges with the lag,
 so the warm start is good), with a Rayleigh-Ritz estimate of the top singular value;
 the input sensitivity `||Q B_t||_2` likewise (see `_input_power_step`). Both estimates
-are lower bounds. Per-step gains `||J_t||_2` are exact SVDs in both modes (block power
+are lower bounds. After `PER_LAG` lags the subspace has settled and lags go in blocks
+of `SUB`: the block's products are formed without rescaling (one `bmm` each), then
+their norms and estimates are taken in a few batched calls; a block whose scale runs
+out of the dtype's safe range is redone lag by lag. Per-step gains `||J_t||_2` are exact SVDs in both modes (block power
 iteration was no cheaper: it is memory-bound on re-reading each J_t, and the top
 singular values of gated cells' step Jacobians cluster, so it converges slowly).
 
@@ -35,7 +38,9 @@ Progress = Callable[[str, int, int], None]
 EXACT_LAGS = 32  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
 PER_LAG = 256  # fast mode: one power step per lag up to here, then blocks of SUB lags
 SUB = 16
-SAFE_LOG = 60.0  # a block whose products leave e^+-60 is redone lag by lag
+# A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag:
+# norms and Gram matrices square the entries, so the limit is half the dtype's range.
+SAFE_LOG = {torch.float32: 40.0, torch.float64: 150.0}
 BLOCK = 8  # columns of the warm-started power-iteration block
 CHUNK_ELEMENTS = 1 << 23  # a chunk's Jacobians hold at most this many numbers
 
@@ -60,8 +65,11 @@ def _safe_div_(q: Tensor, n: Tensor) -> None:
 
 
 def _top_from_gram(gram: Tensor) -> Tensor:
-    """Largest singular value from batched Gram matrices `Y^T Y` `(..., p, p)`."""
-    return torch.linalg.eigvalsh(gram)[..., -1].clamp_min(0).sqrt()
+    """Largest singular value from batched Gram matrices `Y^T Y` `(..., p, p)`.
+
+    The small eigenproblem is solved in float64 (float32 `eigh` can fail to converge on
+    a nearly rank-one Gram matrix)."""
+    return torch.linalg.eigvalsh(gram.to(torch.float64))[..., -1].clamp_min(0).sqrt()
 
 
 @dataclass
@@ -276,15 +284,15 @@ class _Sweep:
             if not _tame(vnorm):
                 return False
         if self.need_q:
-            stack = prods[:size]  # the products at lags i..i+size-1 (scale relative to c.q)
-            ut = c.u.transpose(1, 2)  # (B, p, D)
-            y = torch.matmul(ut, stack)  # (size, B, p, D) = U^T Q
-            self.q_sig.extend(_top_from_gram(y @ y.transpose(-1, -2)).unbind(0))
-            ones = torch.ones_like(frob[:1])
-            self.q_frob.extend(torch.cat([ones, frob[:-1]]).unbind(0))
+            # the products at lags i..i+size-1, brought to unit Frobenius norm
+            scale = torch.cat([torch.ones_like(frob[:1]), frob[:-1]])  # (size, B)
+            stack = prods[:size] / scale[..., None, None]
+            y = torch.matmul(c.u.transpose(1, 2), stack)  # (size, B, p, D) = U^T Q
+            self.q_sig.extend((scale * _top_from_gram(y @ y.transpose(-1, -2))).unbind(0))
+            self.q_frob.extend(scale.unbind(0))
             self.q_add[i : i + size] = c.log_scale
             if self.bjac is not None:
-                self.sens.extend(_input_block(stack, self.bjac[js], c).unbind(0))
+                self.sens.extend((scale * _input_block(stack, self.bjac[js], c)).unbind(0))
             last, n = prods[size], frob[-1]
             _safe_div_(last, n)
             c.q = last.clone()
@@ -325,8 +333,8 @@ class _Sweep:
 
 def _tame(norms: Tensor) -> bool:
     """Every norm finite and within e^+-SAFE_LOG (else the block is redone lag by lag)."""
-    lo, hi = math.exp(-SAFE_LOG), math.exp(SAFE_LOG)
-    return bool(((norms > lo) & (norms < hi)).all())
+    limit = SAFE_LOG.get(norms.dtype, 30.0)
+    return bool(((norms > math.exp(-limit)) & (norms < math.exp(limit))).all())
 
 
 def _power_step(q: Tensor, carry: _Carry) -> Tensor:
@@ -358,10 +366,12 @@ def _input_block(qs: Tensor, bs: Tensor, carry: _Carry) -> Tensor:
     u = carry.u.expand(qs.shape[0], *carry.u.shape)
     left = torch.linalg.qr(torch.cat([u, qs @ (bs @ carry.v_in)], dim=-1))[0]
     y = bs.transpose(-1, -2) @ (left.transpose(-1, -2) @ qs).transpose(-1, -2)  # (S, B, I, 2p)
-    evals, evecs = torch.linalg.eigh(y.transpose(-1, -2) @ y)
-    top = y[-1] @ evecs[-1][..., -p:]
-    carry.v_in = top / torch.linalg.vector_norm(top, dim=1, keepdim=True).clamp_min(1e-300)
-    return evals[..., -1].clamp_min(0).sqrt()
+    gram = (y.transpose(-1, -2) @ y).to(torch.float64)  # small: solved in float64 (see above)
+    evals, evecs = torch.linalg.eigh(gram)
+    top = y[-1] @ evecs[-1][..., -p:].to(y.dtype)
+    tiny = torch.finfo(top.dtype).tiny
+    carry.v_in = top / torch.linalg.vector_norm(top, dim=1, keepdim=True).clamp_min(tiny)
+    return evals[..., -1].clamp_min(0).sqrt().to(y.dtype)
 
 
 def lyapunov_spectrum(

@@ -149,3 +149,19 @@ def test_hundred_thousand_steps_neither_underflow_nor_overflow(dtype):
             curve = out[key][0]
             assert np.isfinite(curve).all(), key
             assert sign * curve[-1] > 5000, key  # thousands of decades beyond float range
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("init,gain", [("default", 1.0), ("normal", 0.2)])
+def test_blocks_of_lags_and_their_fallback_match_exact(dtype, init, gain):
+    # sigmoid: ~e^-2 a step (16-lag blocks span e^-32: taken as blocks in float32);
+    # with gain 0.2, ~e^-6 a step (blocks would leave float32's safe range: redone lag by lag)
+    config, c, traj, r = trajectory(cell="rnn", act="sigmoid", init=init, gain=gain, hidden=12,
+                                    steps=700, trials=2, dtype=dtype)
+    exact = transport(c, traj.states, traj.inputs, r, spectral="exact")
+    fast = transport(c, traj.states, traj.inputs, r, spectral="fast")
+    for key in ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity"):
+        a, b = exact[key][:, :-1], fast[key][:, :-1]
+        assert np.isfinite(b).all(), key
+        assert (np.abs(a - b) <= 1e-5 * np.abs(a) + 1e-3).all(), key
+    assert exact["log_spectral"][:, -1].max() < -1000
