@@ -185,10 +185,9 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
                 "not comparable with mean log|det J| (ask for all of them to check)"
             )
     s["params"] = params_count(config)
-    for key in ("growth_rate", "rms_growth_rate", "annealed_rate", "pascanu_rate", "lambda_1"):
-        value = s.get(key)
+    for key, value in s.items():
         if isinstance(value, float) and not math.isfinite(value):
-            warnings.append(f"{key} is {value} (written as null)")
+            warnings.append(f"{key} is {value} (written as null in JSON)")
     s["warnings"] = warnings
     from .results import SUMMARY_KEYS
 

@@ -154,6 +154,8 @@ def _parse_piece(piece: str, kind: type, whole: str) -> list[Any]:
                 f"use a:b:n for n evenly spaced values"
             )
         a, b = int(a), int(b)
+        if abs(b - a) + 1 > MAX_CONFIGS:
+            raise ValueError(f"{whole!r}: {abs(b - a) + 1} values, more than the limit of {MAX_CONFIGS}")
         step = 1 if b >= a else -1  # 5:2 counts down, as `cli.parse_values` does
         return [kind(v) for v in range(a, b + step, step)]
     if len(parts) == 3:
@@ -161,6 +163,8 @@ def _parse_piece(piece: str, kind: type, whole: str) -> list[Any]:
         n = _number(parts[2], int, whole)
         if n < 1:
             raise ValueError(f"{whole!r}: a:b:n needs n >= 1")
+        if n > MAX_CONFIGS:
+            raise ValueError(f"{whole!r}: {n} values, more than the limit of {MAX_CONFIGS}")
         if n == 1:
             if a != b:
                 raise ValueError(f"{whole!r}: one value cannot span {a:g} to {b:g}")

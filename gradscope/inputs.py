@@ -69,9 +69,8 @@ class InputDrive:
         self.position = 0
         self.data = None
         if self.kind not in ("noise", "zeros", "constant"):
-            self.data = load_input_file(
-                self.kind, config.transient + config.steps, self.trials, self.size
-            )
+            needed = config.transient + config.steps
+            self.data = load_input_file(self.kind, needed, self.trials, self.size)[:needed]
 
     def next(self, count: int) -> np.ndarray:
         start, self.position = self.position, self.position + count

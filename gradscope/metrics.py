@@ -60,7 +60,7 @@ def rate_figures(log_curves: np.ndarray) -> dict[str, float | None]:
 def regime(rate: float | None, se: float | None) -> str | None:
     """`vanishing`, `marginal` (|rate| < max(2 SE, 1e-3)) or `exploding`."""
     if rate is None or not math.isfinite(rate):
-        return "vanishing" if rate == -math.inf else None
+        return None
     if abs(rate) < max(2 * (se or 0.0), 1e-3):
         return "marginal"
     return "vanishing" if rate < 0 else "exploding"
@@ -72,6 +72,8 @@ def decay_figures(log_spectral: np.ndarray, eps: float) -> dict:
     median = median_curve(log_spectral)
     rate = r["rate"]
     kind = regime(rate, r["se"])
+    if kind is None and (median == -np.inf).any():
+        kind = "vanishing"  # the gradient reaches exactly zero (dead units): no rate to fit
     horizon = first_crossing(median, math.log(eps), below=True)
     finite = np.flatnonzero(np.isfinite(median) | (median == -np.inf))
     return {

@@ -58,6 +58,21 @@ def _log(t: Tensor) -> np.ndarray:
         return np.log(a)
 
 
+def _norm(t: Tensor, dim) -> Tensor:
+    """Euclidean/Frobenius norm over `dim` that neither underflows nor overflows.
+
+    A plain norm squares the entries: in float32 a product whose entries are all below
+    ~1e-19 (with denormals flushed) would read exactly 0, and one above ~1e19 inf.
+    float32 tensors are summed in float64; float64 ones are scaled by their largest
+    entry first.
+    """
+    if t.dtype == torch.float32:
+        return torch.linalg.vector_norm(t, dim=dim, dtype=torch.float64)
+    a = t.abs().amax(dim=dim, keepdim=True)
+    a = torch.where(a > 0, a, torch.ones_like(a))
+    return torch.linalg.vector_norm(t / a, dim=dim) * a.squeeze(dim)
+
+
 def _safe_div_(q: Tensor, n: Tensor) -> None:
     """q /= n in place per trial, leaving an all-zero (or non-finite-norm) q alone."""
     scale = torch.where(n > 0, n, torch.ones_like(n))
@@ -112,10 +127,10 @@ class _Steps:
 
     def frobenius(self) -> Tensor:
         """`||J_t||_F` for the chunk `(C, B)`."""
-        if self.direct:  # sum_i d_i^2 |W_i|^2
-            rows = (self.w * self.w).sum(-1)  # (B, D)
-            return ((self.d * self.d) * rows).sum(-1).sqrt()
-        return torch.linalg.vector_norm(self.jac, dim=(-2, -1))
+        if self.direct:  # sum_i d_i^2 |W_i|^2, in float64 (see `_norm`)
+            w, d = self.w.to(torch.float64), self.d.to(torch.float64)
+            return ((d * d) * (w * w).sum(-1)).sum(-1).sqrt()
+        return _norm(self.jac, (-2, -1))
 
 
 def transport(
@@ -249,7 +264,7 @@ class _Sweep:
                 if self.bjac is not None:
                     self.sens.append(_input_power_step(q, self.bjac[j], c))
             q = self.steps.right(q, j)
-            n = torch.linalg.vector_norm(q, dim=(1, 2))
+            n = _norm(q, (1, 2))
             _safe_div_(q, n)
             c.q = q
             c.log_scale = c.log_scale + _log(n)
@@ -257,7 +272,7 @@ class _Sweep:
             self.v_add[i] = c.log_v
             self.v_vec.append(c.v)
             v = self.steps.vjp(c.v, j)
-            m = torch.linalg.vector_norm(v, dim=1)
+            m = _norm(v, 1)
             _safe_div_(v, m)
             c.v = v
             c.log_v = c.log_v + _log(m)
@@ -272,21 +287,21 @@ class _Sweep:
             prods[0] = c.q
             for s, j in enumerate(js):
                 self.steps.right(prods[s], j, out=prods[s + 1])
-            frob = torch.linalg.vector_norm(prods[1:], dim=(-2, -1))  # (size, B)
-            if not _tame(frob):
+            frob = _norm(prods[1:], (-2, -1))  # (size, B)
+            if not _tame(frob, prods.dtype):
                 return False
         if self.need_v:
             vs = torch.empty((size + 1, *c.v.shape), dtype=c.v.dtype, device=c.v.device)
             vs[0] = c.v
             for s, j in enumerate(js):
                 vs[s + 1] = self.steps.vjp(vs[s], j)
-            vnorm = torch.linalg.vector_norm(vs[1:], dim=-1)
-            if not _tame(vnorm):
+            vnorm = _norm(vs[1:], -1)
+            if not _tame(vnorm, vs.dtype):
                 return False
         if self.need_q:
             # the products at lags i..i+size-1, brought to unit Frobenius norm
             scale = torch.cat([torch.ones_like(frob[:1]), frob[:-1]])  # (size, B)
-            stack = prods[:size] / scale[..., None, None]
+            stack = prods[:size] / scale.to(prods.dtype)[..., None, None]
             y = torch.matmul(c.u.transpose(1, 2), stack)  # (size, B, p, D) = U^T Q
             self.q_sig.extend((scale * _top_from_gram(y @ y.transpose(-1, -2))).unbind(0))
             self.q_frob.extend(scale.unbind(0))
@@ -319,21 +334,21 @@ class _Sweep:
                 out["log_input_sensitivity"][:, lags] = self.q_add.T + _log(torch.stack(self.sens)).T
         if self.need_v:
             vecs = torch.stack(self.v_vec)  # (C, B, D)
-            out["log_loss_grad"][:, lags] = self.v_add.T + _log(torch.linalg.vector_norm(vecs, dim=-1)).T
+            out["log_loss_grad"][:, lags] = self.v_add.T + _log(_norm(vecs, -1)).T
             if "weight_grad" in self.want:
                 lin_rev = {k: t[order] for k, t in self.lin.items()}
                 delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
                 h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
-                norms = torch.linalg.vector_norm(delta, dim=-1) * torch.linalg.vector_norm(h_prev, dim=-1)
+                norms = _norm(delta, -1) * _norm(h_prev, -1)
                 out["log_weight_grad"][:, lags] = self.v_add.T + _log(norms).T
         out["log_step_rms"][:, self.lo : self.hi] = _log(self.steps.frobenius()).T - 0.5 * math.log(dim)
         if "step_gain" in self.want:
             out["log_step_gain"][:, self.lo : self.hi] = _log(torch.linalg.svdvals(self.steps.jac)[..., 0]).T
 
 
-def _tame(norms: Tensor) -> bool:
-    """Every norm finite and within e^+-SAFE_LOG (else the block is redone lag by lag)."""
-    limit = SAFE_LOG.get(norms.dtype, 30.0)
+def _tame(norms: Tensor, dtype: torch.dtype) -> bool:
+    """Every norm finite and within e^+-SAFE_LOG of `dtype` (else the block is redone lag by lag)."""
+    limit = SAFE_LOG.get(dtype, 30.0)
     return bool(((norms > math.exp(-limit)) & (norms < math.exp(limit))).all())
 
 

@@ -165,3 +165,19 @@ def test_blocks_of_lags_and_their_fallback_match_exact(dtype, init, gain):
         assert np.isfinite(b).all(), key
         assert (np.abs(a - b) <= 1e-5 * np.abs(a) + 1e-3).all(), key
     assert exact["log_spectral"][:, -1].max() < -1000
+
+
+@pytest.mark.parametrize("dtype,gain", [("float32", 1e-20), ("float64", 1e-160)])
+def test_tiny_step_gains_are_not_read_as_zero(dtype, gain):
+    # every step shrinks a gradient by `gain`: the product's entries square to below the
+    # dtype's range (a plain norm reads 0), yet the gain is not zero
+    config, c, traj, r = trajectory(cell="rnn", act="identity", init="orthogonal", gain=gain,
+                                    hidden=6, steps=40, trials=1, dtype=dtype, transient=0,
+                                    input="zeros")
+    assert traj.steps == 40
+    for mode in ("exact", "fast"):
+        out = transport(c, traj.states, traj.inputs, r, spectral=mode)
+        k = np.arange(41)
+        for key in ("log_spectral", "log_rms", "log_loss_grad"):
+            np.testing.assert_allclose(out[key][0], k * math.log(gain), rtol=1e-5, atol=1e-4, err_msg=key)
+        np.testing.assert_allclose(out["log_step_rms"][0], math.log(gain), rtol=1e-5)
