@@ -26,7 +26,7 @@ singular values of gated cells' step Jacobians cluster, so it converges slowly).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -42,6 +42,7 @@ SUB = 16
 # norms and Gram matrices square the entries, so the limit is half the dtype's range.
 SAFE_LOG = {torch.float32: 40.0, torch.float64: 150.0}
 BLOCK = 8  # columns of the warm-started power-iteration block
+CHECK_EVERY = 256  # fast mode: an exact SVD every this many lags checks the estimates
 CHUNK_ELEMENTS = 1 << 23  # a chunk's Jacobians hold at most this many numbers
 
 QUANTITIES = ("spectral", "rms", "loss_grad", "input_sensitivity", "weight_grad", "step_gain")
@@ -95,6 +96,7 @@ class _Carry:
     log_v: np.ndarray  # (B,) float64
     u: Tensor | None = None  # (B, D, p) left singular subspace (fast mode)
     v_in: Tensor | None = None  # (B, I, p) right singular vectors of Q B_t (fast mode)
+    worst: list = field(default_factory=lambda: [0.0, 0.0])  # checked fast-mode errors
 
 
 class _Steps:
@@ -202,6 +204,8 @@ def transport(
         out["log_rms"][:, steps] = carry.log_scale - 0.5 * math.log(dim)
     if want & {"loss_grad", "weight_grad"}:
         out["log_loss_grad"][:, steps] = carry.log_v
+    # worst relative error of the fast estimates at the checked lags (0 in exact mode)
+    out["fast_check"] = np.array(carry.worst)
     for key, name in (("spectral", "log_spectral"), ("rms", "log_rms"), ("loss_grad", "log_loss_grad")):
         if key not in want:
             out[name][:] = np.nan
@@ -263,6 +267,7 @@ class _Sweep:
                 self.q_sig.append(_power_step(q, c))
                 if self.bjac is not None:
                     self.sens.append(_input_power_step(q, self.bjac[j], c))
+                self._verify(i, q, j)
             q = self.steps.right(q, j)
             n = _norm(q, (1, 2))
             _safe_div_(q, n)
@@ -308,6 +313,7 @@ class _Sweep:
             self.q_add[i : i + size] = c.log_scale
             if self.bjac is not None:
                 self.sens.extend((scale * _input_block(stack, self.bjac[js], c)).unbind(0))
+            self._verify(i, stack[0], js[0])
             last, n = prods[size], frob[-1]
             _safe_div_(last, n)
             c.q = last.clone()
@@ -321,6 +327,21 @@ class _Sweep:
             c.v = v.clone()
             c.log_v = c.log_v + _log(m)
         return True
+
+    def _verify(self, i: int, q: Tensor, j: int) -> None:
+        """Every `CHECK_EVERY` lags, the fast estimate of lag i against an exact SVD.
+
+        `q` is the (unit-scale) product the estimate `q_sig[i]` was taken from; the worst
+        relative shortfall so far is kept in `carry.worst` (spectral, input sensitivity).
+        """
+        if (self.lag0 + i) % CHECK_EVERY:
+            return
+        c, scale = self.carry, self.q_frob[i]
+        exact = torch.linalg.svdvals(q)[:, 0] * scale
+        c.worst[0] = max(c.worst[0], float((1 - self.q_sig[i] / exact).abs().max()))
+        if self.bjac is not None:
+            exact = torch.linalg.svdvals(q @ self.bjac[j])[:, 0] * scale
+            c.worst[1] = max(c.worst[1], float((1 - self.sens[i] / exact).abs().max()))
 
     # -- everything else, vectorised over the chunk --------------------------------------
     def _finish(self) -> None:

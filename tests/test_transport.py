@@ -181,3 +181,18 @@ def test_tiny_step_gains_are_not_read_as_zero(dtype, gain):
         for key in ("log_spectral", "log_rms", "log_loss_grad"):
             np.testing.assert_allclose(out[key][0], k * math.log(gain), rtol=1e-5, atol=1e-4, err_msg=key)
         np.testing.assert_allclose(out["log_step_rms"][0], math.log(gain), rtol=1e-5)
+
+
+def test_fast_mode_checks_itself_and_warns_when_the_spectrum_is_degenerate():
+    from gradscope import Config, analyze
+
+    near_orthogonal = Config(init="orthogonal", hidden=48, input_std=0.05, steps=600, trials=2)
+    fast = analyze(near_orthogonal)
+    exact = analyze(Config(**{**near_orthogonal.to_dict(), "spectral": "exact"}))
+    true_worst = np.abs(np.expm1(fast.curves["log_spectral"] - exact.curves["log_spectral"]))[:, :-1].max()
+    assert true_worst > 1e-3  # the regime where one power step per lag is not enough
+    assert fast.summary["fast_check"] > 1e-3
+    assert any("--spectral exact" in w for w in fast.summary["warnings"])
+    assert exact.summary["fast_check"] is None
+    ok = analyze(Config(hidden=32, steps=600, trials=2))
+    assert ok.summary["fast_check"] < 1e-6 and not ok.summary["warnings"]
