@@ -11,16 +11,13 @@ the reduced size; tests/test_examples.py recomputes it, so the report cannot go 
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from gradscope.compare import run_experiment, write_report
-from gradscope.report import check_summary
+from gradscope.report import claims_check, claims_main
 
 HERE = Path(__file__).resolve().parent
 TOML = HERE / "textbook.toml"
@@ -195,34 +192,12 @@ def claims(results):
 
 def check(cache=None):
     """The reduced run's numbers and verdicts, as committed in reports/textbook/check.json."""
-    _, results = run_experiment(TOML, overrides=REDUCED, cache=cache)
-    verdicts = [{k: v for k, v in c.items() if k != "text"} for c in claims(results)]
-    return check_summary(results, verdicts, name="textbook")
+    return claims_check(TOML, "textbook", claims, REDUCED, cache)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reduced", action="store_true", help="hidden 16, steps 200, trials 2 (seconds)")
-    parser.add_argument("--out", type=Path, default=None, help=f"report folder [default: {REPORT}]")
-    parser.add_argument("--no-cache", action="store_true", help="compute every run")
-    args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(1)
-    from gradscope.cache import RunCache
-
-    cache = None if (args.no_cache or args.reduced) else RunCache()
-    expansion, results = run_experiment(TOML, overrides=REDUCED if args.reduced else None, cache=cache)
-    found = claims(results)
-    out = args.out or (Path("reports/textbook-reduced") if args.reduced else REPORT)
-    write_report(results, out, name="textbook", title="Textbook claims about vanishing gradients, measured",
-                 command=COMMAND + (" --reduced" if args.reduced else ""), notes=expansion.notes,
-                 findings=[c["text"] for c in found])
-    (out / "check.json").write_text(json.dumps(check(), indent=2) + "\n", encoding="utf-8")
-    for c in found:
-        print(c["text"])
-    print(f"wrote {out}/report.md and check.json")
-    return 0
+    return claims_main(TOML, REPORT, "textbook", "Textbook claims about vanishing gradients, measured", COMMAND, claims, REDUCED,
+                       __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ subcommand's --help runs, and the Python API section runs as written."""
 import re
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
