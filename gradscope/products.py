@@ -38,11 +38,12 @@ Progress = Callable[[str, int, int], None]
 EXACT_LAGS = 32  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
 PER_LAG = 256  # fast mode: one power step per lag up to here, then blocks of SUB lags
 SUB = 16
-# A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag:
-# norms and Gram matrices square the entries, so the limit is half the dtype's range.
-SAFE_LOG = {torch.float32: 40.0, torch.float64: 150.0}
+# A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag.
+# Norms and Gram matrices square the entries, so the limit is well inside half the
+# dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
+SAFE_LOG = {torch.float32: 30.0, torch.float64: 150.0}
 BLOCK = 8  # columns of the warm-started power-iteration block
-CHECK_EVERY = 256  # fast mode: an exact SVD every this many lags checks the estimates
+CHECK_FIRST = 64  # fast mode: an exact SVD at lags 64, 128, 256, ... checks the estimates
 CHUNK_ELEMENTS = 1 << 23  # a chunk's Jacobians hold at most this many numbers
 
 QUANTITIES = ("spectral", "rms", "loss_grad", "input_sensitivity", "weight_grad", "step_gain")
@@ -292,7 +293,9 @@ class _Sweep:
             prods[0] = c.q
             for s, j in enumerate(js):
                 self.steps.right(prods[s], j, out=prods[s + 1])
-            frob = _norm(prods[1:], (-2, -1))  # (size, B)
+            # a plain norm is exact inside the safe range; outside it _tame sends the block
+            # back lag by lag, where `_norm` is used
+            frob = torch.linalg.vector_norm(prods[1:], dim=(-2, -1))  # (size, B)
             if not _tame(frob, prods.dtype):
                 return False
         if self.need_v:
@@ -300,21 +303,22 @@ class _Sweep:
             vs[0] = c.v
             for s, j in enumerate(js):
                 vs[s + 1] = self.steps.vjp(vs[s], j)
-            vnorm = _norm(vs[1:], -1)
+            vnorm = torch.linalg.vector_norm(vs[1:], dim=-1)
             if not _tame(vnorm, vs.dtype):
                 return False
         if self.need_q:
-            # the products at lags i..i+size-1, brought to unit Frobenius norm
-            scale = torch.cat([torch.ones_like(frob[:1]), frob[:-1]])  # (size, B)
-            stack = prods[:size] / scale.to(prods.dtype)[..., None, None]
+            # the products at lags i..i+size-1, their scale within e^+-SAFE_LOG of c.q's
+            stack = prods[:size]
             y = torch.matmul(c.u.transpose(1, 2), stack)  # (size, B, p, D) = U^T Q
-            self.q_sig.extend((scale * _top_from_gram(y @ y.transpose(-1, -2))).unbind(0))
-            self.q_frob.extend(scale.unbind(0))
+            self.q_sig.extend(_top_from_gram(y @ y.transpose(-1, -2)).unbind(0))
+            self.q_frob.extend(torch.cat([torch.ones_like(frob[:1]), frob[:-1]]).unbind(0))
             self.q_add[i : i + size] = c.log_scale
             if self.bjac is not None:
-                self.sens.extend((scale * _input_block(stack, self.bjac[js], c)).unbind(0))
-            self._verify(i, stack[0], js[0])
-            last, n = prods[size], frob[-1]
+                self.sens.extend(_input_block(stack, self.bjac[js], c).unbind(0))
+            for k in range(size):
+                self._verify(i + k, stack[k], js[k])
+            # the carried scale accumulates over every block: its norm summed in float64
+            last, n = prods[size], _norm(prods[size], (-2, -1))
             _safe_div_(last, n)
             c.q = last.clone()
             c.log_scale = c.log_scale + _log(n)
@@ -322,25 +326,26 @@ class _Sweep:
         if self.need_v:
             self.v_add[i : i + size] = c.log_v
             self.v_vec.extend(vs[:size].unbind(0))
-            v, m = vs[size], vnorm[-1]
+            v, m = vs[size], _norm(vs[size], -1)
             _safe_div_(v, m)
             c.v = v.clone()
             c.log_v = c.log_v + _log(m)
         return True
 
     def _verify(self, i: int, q: Tensor, j: int) -> None:
-        """Every `CHECK_EVERY` lags, the fast estimate of lag i against an exact SVD.
+        """At lags 64, 128, 256, ... (powers of two), the fast estimate against an exact SVD.
 
-        `q` is the (unit-scale) product the estimate `q_sig[i]` was taken from; the worst
+        `q` is the product (in whatever scale) the estimate `q_sig[i]` was taken from; the worst
         relative shortfall so far is kept in `carry.worst` (spectral, input sensitivity).
         """
-        if (self.lag0 + i) % CHECK_EVERY:
+        lag = self.lag0 + i
+        if lag < CHECK_FIRST or lag & (lag - 1):  # lags 64, 128, 256, 512, ...: log2(T) SVDs
             return
-        c, scale = self.carry, self.q_frob[i]
-        exact = torch.linalg.svdvals(q)[:, 0] * scale
+        c = self.carry
+        exact = torch.linalg.svdvals(q)[:, 0]
         c.worst[0] = max(c.worst[0], float((1 - self.q_sig[i] / exact).abs().max()))
         if self.bjac is not None:
-            exact = torch.linalg.svdvals(q @ self.bjac[j])[:, 0] * scale
+            exact = torch.linalg.svdvals(q @ self.bjac[j])[:, 0]
             c.worst[1] = max(c.worst[1], float((1 - self.sens[i] / exact).abs().max()))
 
     # -- everything else, vectorised over the chunk --------------------------------------

@@ -59,7 +59,7 @@ SUMMARY_KEYS = (
     "kaplan_yorke_dim",
     "sum_exponents",  # sum of the estimated exponents (all D of them: checkable identity)
     "mean_log_det",  # time average of log|det J_t| (equals sum_exponents when exponents = D)
-    "fast_check",  # fast mode: worst relative error of its estimates against an exact SVD every 256 lags
+    "fast_check",  # fast mode: worst relative error of its estimates against an exact SVD at lags 64, 128, 256, ...
     "params",  # parameter count of one network (PyTorch's module)
     "warnings",  # sentences that say what happened and what to do
 )
