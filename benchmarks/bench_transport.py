@@ -44,11 +44,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gradscope.analysis import simulate
 from gradscope.config import Config
-from gradscope.initialization import build, trial_streams
-from gradscope.inputs import InputDrive
 from gradscope.products import transport
-from gradscope.unroll import unroll
 
 HERE = Path(__file__).resolve().parent
 POOL = 256  # distinct real Jacobians cycled through by the floor chain
@@ -98,11 +96,7 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
 
 def make_trajectory(n: int, steps: int, dtype: str = "float32"):
     config = Config(cell="rnn", act="tanh", hidden=n, steps=steps, trials=1, dtype=dtype).resolved()
-    streams = trial_streams(config.seed, config.trials)
-    with torch.no_grad():
-        cell, h0, readout = build(config, streams)
-        traj = unroll(cell, h0, InputDrive(config, [s["inputs"] for s in streams]),
-                      config.transient, config.steps)
+    cell, traj, readout, _ = simulate(config)
     return config, cell, traj, readout
 
 

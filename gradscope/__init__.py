@@ -15,6 +15,7 @@ __all__ = [
     "Config",
     "Result",
     "analyze",
+    "simulate",
     "NonFiniteStateError",
     "transport",
     "lyapunov_spectrum",
@@ -28,6 +29,7 @@ __all__ = [
 _LAZY = {
     "Result": "results",
     "analyze": "analysis",
+    "simulate": "analysis",
     "NonFiniteStateError": "analysis",
     "transport": "products",
     "lyapunov_spectrum": "products",

@@ -59,6 +59,29 @@ def provenance(config: Config, command: str | None = None) -> dict:
     }
 
 
+def simulate(config: Config, progress: Progress | None = None) -> tuple:
+    """Draw the networks of `config` and run them: the first half of `analyze`.
+
+    Returns:
+        `(cell, trajectory, readout, drive)`: the batched cell, the `unroll.Trajectory`
+        of the analysed window, the unit readouts `(B, N)` and the input drive. For people
+        who call `transport` or `lyapunov_spectrum` themselves.
+    """
+    import torch
+
+    from .initialization import build, trial_streams
+    from .inputs import InputDrive
+    from .unroll import unroll
+
+    config = config.resolved()
+    streams = trial_streams(config.seed, config.trials)
+    drive = InputDrive(config, [s["inputs"] for s in streams])
+    with torch.no_grad():
+        cell, h0, readout = build(config, streams)
+        traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
+    return cell, traj, readout, drive
+
+
 def analyze(
     config: Config,
     progress: Progress | None = None,
@@ -81,19 +104,13 @@ def analyze(
     """
     import torch
 
-    from .initialization import build, trial_streams
-    from .inputs import InputDrive
     from .products import lyapunov_spectrum, transport
-    from .unroll import unroll
 
     config = config.resolved()
     if config.device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
-    streams = trial_streams(config.seed, config.trials)
-    drive = InputDrive(config, [s["inputs"] for s in streams])
+    cell, traj, readout, drive = simulate(config, progress)
     with torch.no_grad():
-        cell, h0, readout = build(config, streams)
-        traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
         curves = {"lag": np.arange(config.steps + 1)}
         measured = {}
         if traj.steps > 0:

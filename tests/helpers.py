@@ -2,20 +2,14 @@
 
 import torch
 
+from gradscope.analysis import simulate
 from gradscope.config import Config
-from gradscope.initialization import build, trial_streams
-from gradscope.inputs import InputDrive
-from gradscope.unroll import unroll
 
 
 def trajectory(**kw):
     """(config, cell, trajectory, readout) for a Config built from `kw`."""
     config = Config(**kw).resolved()
-    streams = trial_streams(config.seed, config.trials)
-    with torch.no_grad():
-        cell, h0, readout = build(config, streams)
-        traj = unroll(cell, h0, InputDrive(config, [s["inputs"] for s in streams]),
-                      config.transient, config.steps)
+    cell, traj, readout, _ = simulate(config)
     return config, cell, traj, readout
 
 

@@ -77,3 +77,9 @@ def test_python_api_section_runs(tmp_path, monkeypatch):
     namespace = {}
     exec(compile(first, "README", "exec"), namespace)
     assert namespace["same"].summary == namespace["result"].document()["summary"]
+    low_level = re.findall(r"```python\n(.*?)```", api, flags=re.S)[1]
+    low_level = low_level.replace("hidden=32, steps=500", "hidden=8, steps=80")
+    namespace = {}
+    exec(compile(low_level, "README", "exec"), namespace)
+    assert namespace["out"]["log_spectral"].shape == (8, 81)
+    assert namespace["spec"].shape == (8, 8)
