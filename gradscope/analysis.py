@@ -140,7 +140,7 @@ def analyze(
 
 def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
     from .activations import get_activation
-    from .initialization import bias_variance, recurrent_variance
+    from .initialization import bias_variance, input_variance, recurrent_variance
     from .metrics import decay_figures, kaplan_yorke, rate_figures
     from .theory import annealed_rate, mean_field, pascanu_rate
 
@@ -185,7 +185,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
         if sigma_w2 is None:
             warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
         else:
-            sigma_u2 = config.n_input * drive.mean_square() / (3.0 * config.hidden)
+            sigma_u2 = input_variance(config, drive.mean_square())
             mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
             s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
     s["annealed_rate"] = _median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))

@@ -75,6 +75,12 @@ def bias_variance(config: Config) -> float:
     return 0.0
 
 
+def input_variance(config: Config, mean_square: float) -> float:
+    """Nominal `sigma_u^2 = var(W_ih x)` for inputs of mean square `mean_square`: I entries
+    of variance 1/(3N) (PyTorch's U(-1/sqrt(N), 1/sqrt(N)))."""
+    return config.n_input * mean_square / (3.0 * config.hidden)
+
+
 def recurrent_variance(config: Config) -> float | None:
     """Nominal `sigma_w^2` (N times the entry variance of W_hh); None where not random."""
     g2 = config.gain**2

@@ -86,10 +86,12 @@ class InputDrive:
 
     def mean_square(self) -> float:
         """E[x^2] of one input coordinate (the mean-field input variance uses it)."""
-        if self.kind == "noise":
-            return self.std**2
-        if self.kind == "zeros":
-            return 0.0
-        if self.kind == "constant":
-            return self.value**2
+        if self.data is None:
+            return config_mean_square(self.kind, self.std, self.value)
         return float(np.mean(np.square(self.data)))
+
+
+def config_mean_square(kind: str, std: float, value: float) -> float | None:
+    """E[x^2] of a generated drive (`noise`, `zeros`, `constant`); None for a file, whose
+    inputs only a run knows."""
+    return {"noise": std**2, "zeros": 0.0, "constant": value**2}.get(kind)

@@ -364,28 +364,20 @@ def sweep_series(results: Sequence[Result], field: str) -> list[tuple[str, list[
     return [(lab, sorted(idx, key=lambda i: getattr(results[i].config, field))) for lab, idx in groups.items()]
 
 
-def _input_mean_square(config: Any) -> float | None:
-    if config.input == "noise":
-        return config.input_std**2
-    if config.input == "zeros":
-        return 0.0
-    if config.input == "constant":
-        return config.input_value**2
-    return None  # a file: only the run knows its inputs
-
-
 def mean_field_inputs(config: Any) -> tuple[float, float, float] | None:
     """`(sigma_w^2, sigma_u^2, sigma_b^2)` of a vanilla RNN config, as
     `gradscope.analysis` computes them; `None` for gated cells, identity init or an
     input file."""
-    from .initialization import bias_variance, recurrent_variance
+    from .initialization import bias_variance, input_variance, recurrent_variance
+    from .inputs import config_mean_square
 
     if config.cell != "rnn":
         return None
-    sigma_w2, ms = recurrent_variance(config), _input_mean_square(config)
+    sigma_w2 = recurrent_variance(config)
+    ms = config_mean_square(config.input, config.input_std, config.input_value)
     if sigma_w2 is None or ms is None:
         return None
-    return sigma_w2, config.n_input * ms / (3.0 * config.hidden), bias_variance(config)
+    return sigma_w2, input_variance(config, ms), bias_variance(config)
 
 
 def mean_field_curve(config: Any, field: str, values: np.ndarray) -> np.ndarray | None:
