@@ -46,7 +46,7 @@ import torch
 
 from gradscope.analysis import simulate
 from gradscope.config import Config
-from gradscope.products import transport
+from gradscope.numerics.transport import transport
 
 HERE = Path(__file__).resolve().parent
 POOL = 256  # distinct real Jacobians cycled through by the floor chain

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gradscope.report import claims_check, claims_main
-from gradscope.report_plots import critical_gain_of
+from gradscope.report.sweep import critical_gain_of
+from gradscope.runs.claims import claims_check, claims_main
 
 HERE = Path(__file__).resolve().parent
 TOML = HERE / "critical-init.toml"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradscope.report import claims_check, claims_main
+from gradscope.runs.claims import claims_check, claims_main
 
 HERE = Path(__file__).resolve().parent
 TOML = HERE / "textbook.toml"
@@ -51,7 +51,7 @@ def _htext(r):
 
 def _sigma_max_per_trial(config):
     """sigma_max(W_hh) of each trial's network, redrawn from the seed as analyze draws it."""
-    from gradscope.initialization import draw_weights, trial_streams
+    from gradscope.model.initialization import draw_weights, trial_streams
 
     return np.array([
         np.linalg.norm(draw_weights(config, s["weights"])["weight_hh"], 2)

@@ -2,21 +2,21 @@
 
 config -> cell and draws -> trajectory -> log-space transport (and, if asked, the
 Lyapunov spectrum) -> figures and theory -> `Result`.
+
+May import: `gradscope.numerics`, `gradscope.model`, `gradscope.results`,
+`gradscope.provenance`, `gradscope.config`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import platform
-import sys
 from typing import Callable
 
 import numpy as np
 
-from . import __version__
 from .config import Config
-from .results import ENGINE_VERSION, Result
+from .provenance import run_provenance
+from .results import Result
 
 Progress = Callable[[str, int, int], None]
 LAG_CURVES = ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad")
@@ -35,28 +35,9 @@ class NonFiniteStateError(RuntimeError):
 
 
 def params_count(config: Config) -> int:
-    from .cells import params_count as count
+    from .model.cells import params_count as count
 
     return count(config.cell, config.hidden, config.n_input)
-
-
-def provenance(config: Config, command: str | None = None) -> dict:
-    import torch
-
-    return {
-        "gradscope": __version__,
-        "engine": ENGINE_VERSION,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "seed": config.seed,
-        "dtype": config.torch_dtype_name,
-        "device": config.device,
-        "threads": torch.get_num_threads(),
-        "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command if command is not None else " ".join(sys.argv),
-    }
 
 
 def simulate(config: Config, progress: Progress | None = None) -> tuple:
@@ -69,9 +50,9 @@ def simulate(config: Config, progress: Progress | None = None) -> tuple:
     """
     import torch
 
-    from .initialization import build, trial_streams
-    from .inputs import InputDrive
-    from .unroll import unroll
+    from .model.initialization import build, trial_streams
+    from .model.inputs import InputDrive
+    from .numerics.unroll import unroll
 
     config = config.resolved()
     streams = trial_streams(config.seed, config.trials)
@@ -104,7 +85,8 @@ def analyze(
     """
     import torch
 
-    from .products import lyapunov_spectrum, transport
+    from .numerics.lyapunov import lyapunov_spectrum
+    from .numerics.transport import transport
 
     config = config.resolved()
     if config.device == "cuda" and not torch.cuda.is_available():
@@ -132,17 +114,17 @@ def analyze(
             lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
             curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
     summary = _summarize(config, cell, curves, traj, lyap, drive)
-    result = Result(config=config, summary=summary, curves=curves, provenance=provenance(config, command))
+    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
     if strict and result.status != "ok":
         raise NonFiniteStateError(summary["warnings"][0], result)
     return result
 
 
 def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
-    from .activations import get_activation
-    from .initialization import bias_variance, input_variance, recurrent_variance
-    from .metrics import decay_figures, kaplan_yorke, rate_figures
-    from .theory import annealed_rate, mean_field, pascanu_rate
+    from .model.activations import get_activation
+    from .model.initialization import bias_variance, input_variance, recurrent_variance
+    from .numerics.metrics import decay_figures, kaplan_yorke, rate_figures
+    from .numerics.theory import annealed_rate, mean_field, pascanu_rate
 
     warnings: list[str] = []
     s = {"status": "ok"}

@@ -6,6 +6,8 @@ an interrupted write never leaves an entry that looks whole; an unreadable or co
 entry is a miss (and is recomputed), never an error.
 
 The default directory is `$XDG_CACHE_HOME/gradscope`, else `~/.cache/gradscope`.
+
+May import: `gradscope.results`, `gradscope.config`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ A `Config` names everything that determines a run (cell, sizes, initialisation, 
 horizon, numerics). It is validated on construction: a bad value raises `ValueError`
 naming the field and what is allowed. It round-trips through plain dicts (JSON, TOML)
 and hashes to a stable key for the cache.
+
+May import: nothing of gradscope's (the standard library only, so that validating
+a configuration and `gradscope --help` never import torch).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 CELLS = ("rnn", "lstm", "gru")
 INITS = ("default", "xavier", "orthogonal", "identity", "normal")
@@ -182,3 +185,31 @@ def _validate(c: Config) -> None:
     if c.dtype is not None:
         _choice("dtype", c.dtype, DTYPES)
     _choice("device", c.device, DEVICES)
+
+
+# -- fields as data (grids, labels) ---------------------------------------------------
+def _field_kinds() -> dict[str, tuple[type, bool]]:
+    """`Config` field -> (scalar type, whether `None` is allowed)."""
+    kinds: dict[str, tuple[type, bool]] = {}
+    for f in dataclasses.fields(Config):
+        text = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        parts = [p.strip() for p in text.split("|")]
+        base = {"int": int, "float": float, "str": str}[parts[0]]
+        kinds[f.name] = (base, "None" in parts)
+    return kinds
+
+
+#: Every `Config` field with its value type and whether it may be `None`.
+FIELD_KINDS: dict[str, tuple[type, bool]] = _field_kinds()
+
+
+def varied_fields(configs: Iterable[Config]) -> list[str]:
+    """The `Config` fields whose values differ between `configs`, in `Config` order."""
+    dicts = [c.to_dict() for c in configs]
+    if not dicts:
+        return []
+    return [
+        f.name
+        for f in dataclasses.fields(Config)
+        if len({repr(d[f.name]) for d in dicts}) > 1
+    ]

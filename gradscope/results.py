@@ -4,6 +4,8 @@ On disk a result is a folder with `result.json` (schema version, resolved config
 provenance, summary) and `curves.npz` (every array, `-inf`/`inf` kept). Both are
 written to a temporary file first and renamed into place, so an interrupted write
 never leaves a file that looks whole.
+
+May import: `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .config import Config
+from .config import Config, varied_fields
 
 SCHEMA_VERSION = 1
 #: Bumped whenever a change of the numerics or of the summary's wording makes earlier
@@ -190,3 +192,28 @@ class Result:
             curves=curves,
             provenance=doc["provenance"],
         )
+
+
+def unique_labels(results: Sequence[Result]) -> list[str]:
+    """`Config.label()` of each result, with the fields that tell equal labels apart
+    appended (`seed=1`, `steps=500`)."""
+    labels = [r.config.label() for r in results]
+    groups: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, []).append(i)
+    out = list(labels)
+    for label, members in groups.items():
+        if len(members) < 2:
+            continue
+        fields = varied_fields([results[i].config for i in members])
+        for i in members:
+            d = results[i].config.to_dict()
+            extra = " ".join(f"{f}={d[f]}" for f in fields)
+            out[i] = f"{label} {extra}".strip()
+    counts = {label: out.count(label) for label in out}
+    seen: dict[str, int] = {}
+    for i, label in enumerate(list(out)):  # identical configurations: number them
+        if counts[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            out[i] = f"{label} #{seen[label]}"
+    return out

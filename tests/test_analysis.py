@@ -6,13 +6,19 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import trajectory
 
 from gradscope import Config, NonFiniteStateError, Result, analyze
-from gradscope.metrics import decay_figures, kaplan_yorke, rate_figures, regime, slope
-from gradscope.products import lyapunov_spectrum
+from gradscope.numerics.lyapunov import lyapunov_spectrum
+from gradscope.numerics.metrics import (
+    decay_figures,
+    kaplan_yorke,
+    rate_figures,
+    regime,
+    slope,
+)
+from gradscope.numerics.theory import critical_gain, mean_field
 from gradscope.results import SUMMARY_KEYS
-from gradscope.theory import critical_gain, mean_field
-from helpers import trajectory
 
 SMALL = dict(hidden=8, steps=120, trials=3, transient=20)
 
@@ -104,7 +110,7 @@ def test_pascanu_bound_holds_and_uses_the_largest_singular_value():
     r = analyze(config)
     assert r.summary["growth_rate"] <= r.summary["pascanu_rate"]
     # independently: the median over trials of log(sigma_max(W_hh) / 4), not the spectral radius
-    from gradscope.initialization import build, trial_streams
+    from gradscope.model.initialization import build, trial_streams
 
     cell = build(config.resolved(), trial_streams(config.seed, config.trials))[0]
     w = cell.w.weight_hh
@@ -270,7 +276,7 @@ def test_a_gradient_that_reaches_exactly_zero_is_vanishing():
 
 
 def test_huge_ranges_are_refused_before_they_are_built():
-    from gradscope.grid import parse_range
+    from gradscope.runs.ranges import parse_range
 
     with pytest.raises(ValueError, match="limit"):
         parse_range("1:2:1000000000", float)

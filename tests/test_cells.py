@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from gradscope.activations import ACTIVATIONS
-from gradscope.cells import CELL_CLASSES, params_count
 from gradscope.config import Config
-from gradscope.initialization import build, trial_streams
+from gradscope.model.activations import ACTIVATIONS
+from gradscope.model.cells import CELL_CLASSES, params_count
+from gradscope.model.initialization import build, trial_streams
 
 torch.manual_seed(0)
 
@@ -141,7 +141,7 @@ def test_trials_are_independent_and_steps_do_not_change_weights():
 
 @pytest.mark.parametrize("act", ["relu", "hardtanh", "leaky_relu", "elu"])
 def test_kink_derivatives_match_autograd_convention(act):
-    from gradscope.activations import get_activation
+    from gradscope.model.activations import get_activation
 
     a = get_activation(act)
     x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64, requires_grad=True)

@@ -12,7 +12,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from gradscope.cli import VENUES, main, parse_values
+from gradscope.cli import main
+from gradscope.cli.options import VENUES, parse_values
 
 SMALL = ["--hidden", "8", "--steps", "50", "--trials", "2", "--transient", "20"]
 NONFINITE = ["--act", "relu", "--gain", "6", "--init", "normal", "--steps", "600",
@@ -22,8 +23,9 @@ NONFINITE = ["--act", "relu", "--gain", "6", "--init", "normal", "--steps", "600
 @pytest.fixture
 def fake_analyze(monkeypatch):
     """Replace the engine by a synthetic result (for tests of presentation only)."""
-    import gradscope.analysis as analysis
     from conftest import make_synthetic_result
+
+    import gradscope.analysis as analysis
 
     calls = []
 
@@ -196,7 +198,7 @@ def test_readonly_out_exit_1_nothing_written(tmp_path):
 
 def test_failed_figure_write_leaves_no_partial_file(tmp_path, monkeypatch, fake_analyze):
     """An error while saving leaves only complete files (atomic writes), exit 1."""
-    import gradscope.style as style
+    import gradscope.figures.style as style
 
     real = style.save_figure
 
@@ -272,7 +274,7 @@ def test_python_m_gradscope_help():
 
 
 def test_venues_match_style():
-    from gradscope.style import VENUE_WIDTHS
+    from gradscope.figures.style import VENUE_WIDTHS
 
     assert VENUES == VENUE_WIDTHS
 
@@ -307,7 +309,7 @@ def test_parse_values_rejects(text, kind):
 
 
 def test_multi_options_expand():
-    from gradscope.cli import config_options, expand_options
+    from gradscope.cli.options import config_options, expand_options
 
     @click.command()
     @config_options(multi=True)

@@ -46,8 +46,8 @@ def test_every_option_the_readme_mentions_in_prose_exists():
     known = {opt for cmd in main.commands.values() for p in cmd.params for opt in getattr(p, "opts", [])}
     known.add("--help")
     root = Path(__file__).resolve().parents[1]
-    # options of the example scripts (their command line is gradscope.report.claims_main)
-    scripts = "".join(p.read_text() for p in [*(root / "examples").glob("*.py"), root / "gradscope" / "report.py"])
+    # options of the example scripts (their command line is gradscope.runs.claims.claims_main)
+    scripts = "".join(p.read_text() for p in [*(root / "examples").glob("*.py"), root / "gradscope" / "runs" / "claims.py"])
     known |= {o for o in options if f'"{o}"' in scripts}
     assert options - known == set()
 
@@ -83,3 +83,10 @@ def test_python_api_section_runs(tmp_path, monkeypatch):
     exec(compile(low_level, "README", "exec"), namespace)
     assert namespace["out"]["log_spectral"].shape == (8, 81)
     assert namespace["spec"].shape == (8, 8)
+    commands = re.findall(r"```python\n(.*?)```", api, flags=re.S)[2]
+    assert "from gradscope import" in commands
+    commands = commands.replace("steps=200", "steps=40, trials=2, transient=10")
+    namespace = {}
+    exec(compile(commands, "README", "exec"), namespace)
+    assert (tmp_path / "scratch" / "mini" / "report.md").is_file()
+    assert (tmp_path / "scratch" / "mini" / "figures" / "overlay.pdf").is_file()

@@ -8,16 +8,30 @@ import re
 import matplotlib
 import numpy as np
 import pytest
-
 from conftest import make_synthetic_result
-from gradscope.plots import (
-    decay_figure, drawing_indices, log_spaced_indices, plot_decay, plot_input_sensitivity,
-    plot_step_gain, trial_quantiles,
+
+from gradscope.figures.curves import (
+    drawing_indices,
+    log_spaced_indices,
+    trial_quantiles,
 )
-from gradscope.style import (
-    COLORS, LINESTYLES, VENUE_WIDTHS, _log10_label, log10_axis, new_figure, save_figure, style_context,
+from gradscope.figures.decay import (
+    decay_figure,
+    plot_decay,
+    plot_input_sensitivity,
+    plot_step_gain,
 )
-from gradscope.tables import plain_sentence, render_text, summary_table
+from gradscope.figures.style import (
+    COLORS,
+    LINESTYLES,
+    VENUE_WIDTHS,
+    _log10_label,
+    log10_axis,
+    new_figure,
+    save_figure,
+    style_context,
+)
+from gradscope.figures.tables import plain_sentence, render_text, summary_table
 
 
 # -- thinning and statistics ---------------------------------------------------------

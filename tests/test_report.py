@@ -17,11 +17,14 @@ import numpy as np
 import pytest
 
 from gradscope.cache import RunCache
-from gradscope.compare import latex_escape, reading, run_grid, write_report
 from gradscope.config import Config
-from gradscope.replot import replot
-from gradscope.report_plots import log_spaced_indices, unique_labels
-from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result
+from gradscope.figures.curves import log_spaced_indices
+from gradscope.report.latex import latex_escape
+from gradscope.report.reading import reading
+from gradscope.report.replot import replot
+from gradscope.report.write import write_report
+from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result, unique_labels
+from gradscope.runs.execute import run_grid
 
 LOG_EPS = math.log(1e-6)
 
@@ -391,7 +394,6 @@ def test_replot_report_without_recomputing(report: tuple[Path, dict[str, Any], l
 
 
 def test_replot_single_run(tmp_path: Path, make_result: Callable[..., Result]) -> None:
-    pytest.importorskip("gradscope.plots")
     run = make_result("lstm", "tanh", rate=-0.05).save(tmp_path / "run")
     written = replot(run / "result.json", width="icml", formats=("pdf", "png"))
     assert sorted(p.name for p in written) == ["decay.pdf", "decay.png"]
@@ -424,15 +426,6 @@ def test_tiny_real_grid(tmp_path: Path) -> None:
 # -- findings, the split, the sweep figure ---------------------------------------------
 
 
-def test_compare_still_exports_the_report_api() -> None:
-    import gradscope.compare as compare
-    import gradscope.report as report
-
-    for name in ("write_report", "reading", "summary_rows", "summary_table", "latex_escape", "load_report_results"):
-        assert getattr(compare, name) is getattr(report, name)
-    assert compare.run_grid.__module__ == "gradscope.compare"
-
-
 def test_findings_are_rendered_kept_and_replotted(tmp_path: Path, make_result: Callable[..., Result]) -> None:
     results = [make_result("rnn", "tanh", rate=-0.2), make_result("gru", "tanh", rate=-0.05)]
     findings = ["The GRU keeps a gradient 4x as long as the RNN (horizon figure).", "A second <finding> & more."]
@@ -452,7 +445,8 @@ def test_findings_are_rendered_kept_and_replotted(tmp_path: Path, make_result: C
 
 
 def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callable[..., Result]) -> None:
-    from gradscope.report_plots import plot_sweep, report_figures, sweep_field, sweep_series
+    from gradscope.report.figures import report_figures
+    from gradscope.report.sweep import plot_sweep, sweep_field, sweep_series
 
     gains = [0.5, 1.0, 1.5, 2.0]
     sweep = [make_result("rnn", "tanh", rate=-0.3 + 0.15 * i, init="normal", gain=g) for i, g in enumerate(gains)]

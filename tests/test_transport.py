@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from gradscope.products import transport
 from helpers import explicit_products, trajectory
+
+from gradscope.numerics.transport import transport
 
 CELLS = ["rnn", "lstm", "gru"]
 
@@ -110,7 +110,7 @@ def test_float32_agrees_with_float64_when_contracting():
     kw = dict(cell="rnn", act="tanh", hidden=32, steps=10_000, trials=2, gain=1.0)
     _, c64, t64, r64 = trajectory(dtype="float64", **kw)
     _, c32, t32, r32 = trajectory(dtype="float32", **kw)
-    from gradscope.products import lyapunov_spectrum
+    from gradscope.numerics.lyapunov import lyapunov_spectrum
 
     lam = lyapunov_spectrum(c64, t64.states[:2001], t64.inputs[:2000], 1)["lyapunov_spectrum"]
     assert (lam < -0.05).all()
@@ -125,8 +125,8 @@ def test_zero_gain_is_minus_infinity_not_nan():
     config, c, traj, r = trajectory(cell="rnn", act="relu", hidden=8, steps=50, trials=2,
                                     input="zeros", init="identity", gain=0.5, bias_std=0.0)
     c.w.bias_ih.fill_(-1.0)
-    from gradscope.unroll import unroll  # rerun with the dead bias
-    from gradscope.inputs import InputDrive
+    from gradscope.model.inputs import InputDrive
+    from gradscope.numerics.unroll import unroll  # rerun with the dead bias
 
     traj = unroll(c, traj.states[0].abs() + 1, InputDrive(config, []), 0, 50)
     out = transport(c, traj.states, traj.inputs, r)

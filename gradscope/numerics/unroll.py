@@ -4,6 +4,8 @@ The window's states `s_0..s_T` (`(T+1, B, D)`; `s_0` is the state after the tran
 and inputs `x_1..x_T` (`(T, B, I)`; `x_t` drives the step `s_{t-1} -> s_t`) are kept; the
 Jacobians are recomputed from them later, chunk by chunk, never stored. A state that
 becomes non-finite stops the run at that step: everything before it is kept.
+
+May import: `gradscope.model.inputs` (cells come in as arguments).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from .inputs import InputDrive
+from ..model.inputs import InputDrive
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 512

@@ -14,6 +14,8 @@ Figures are built on `matplotlib.figure.Figure` with an Agg canvas, never throug
 pyplot, so nothing global (backend, open-figure list) is touched. `new_figure` records
 the active style on the figure and `save_figure` re-applies it while writing, so a
 figure saved outside the `with` block still gets its fonts.
+
+May import: `gradscope.results` (atomic writes).
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ LINESTYLES: tuple[Any, ...] = (
 )
 THEORY_LINESTYLE: Any = (0, (4, 2))
 THEORY_COLOR = "#555555"
+
+
+def series_style(i: int) -> tuple[str, Any]:
+    """Colour and line style of the i-th series (the style cycles after the colours)."""
+    return COLORS[i % len(COLORS)], LINESTYLES[(i + i // len(COLORS)) % len(LINESTYLES)]
+
 
 GOLDEN = (1 + math.sqrt(5)) / 2
 STYLES = ("paper", "screen")
@@ -238,7 +246,7 @@ def save_figure(
     """
     import matplotlib
 
-    from .results import atomic_path
+    from ..results import atomic_path
 
     formats = tuple(formats)
     bad = [f for f in formats if f not in FORMATS]

@@ -5,6 +5,8 @@ transient inputs. Noise is drawn per trial from the trial's own stream in float6
 (chunked draws continue one stream, so the numbers do not depend on the chunk size).
 Files (`.npy` or `.csv`, shape `(steps, I)` shared by all trials, `(steps,)` when I = 1,
 or `(steps, B, I)`) are read without pickles and must cover transient + steps.
+
+May import: `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Config
+from ..config import Config
 
 MAX_FILE_BYTES = 2 * 1024**3
 

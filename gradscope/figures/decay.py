@@ -6,27 +6,27 @@ linear axis labelled as powers of ten (`style.log10_axis`), because gains of 1e-
 real and lie far below the float64 range. Zero gains (`-inf`) are never plotted: the
 curve stops and the lag is marked. Long curves are thinned to ~500 points for drawing;
 every statistic is computed on the full arrays first.
+
+May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.results`.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from .curves import LN10, QUANTILES, drawing_indices, trial_quantiles
+from .curves import eps_tex as _eps_text
 from .style import COLORS, LINESTYLES, THEORY_COLOR, THEORY_LINESTYLE, log10_axis
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .results import Result
+    from ..results import Result
 
-LN10 = math.log(10.0)
-QUANTILES = (0.1, 0.5, 0.9)
-_BIG = 1e300  # stands in for +-inf inside quantiles, mapped back afterwards
 
 #: Measured series of the decay panel: curve key -> (legend label, colour, line style).
 DECAY_SERIES: dict[str, tuple[str, str, Any]] = {
@@ -37,69 +37,9 @@ DECAY_SERIES: dict[str, tuple[str, str, Any]] = {
 
 
 # -- thinning ------------------------------------------------------------------------
-def log_spaced_indices(n: int, max_points: int = 500) -> np.ndarray:
-    """At most `max_points` sorted, distinct indices into a length-`n` array, log-spaced.
-
-    Always holds 0 and `n - 1`; every index when `n <= max_points`. Used to thin curves
-    of up to 1e5 lags for figures and CSV files.
-    """
-    n, max_points = int(n), int(max_points)
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if max_points < 2:
-        raise ValueError(f"max_points must be >= 2, got {max_points}")
-    if n <= max_points:
-        return np.arange(n, dtype=np.int64)
-
-    def build(num: int) -> np.ndarray:
-        body = np.unique(np.rint(np.geomspace(1, n - 1, num)).astype(np.int64))
-        return np.concatenate(([0], body))
-
-    lo, hi = max_points - 1, 16 * max_points  # build(lo) has <= max_points entries
-    best = build(lo)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        cand = build(mid)
-        if len(cand) <= max_points:
-            lo, best = mid, cand
-        else:
-            hi = mid - 1
-    return best
-
-
-def drawing_indices(n: int, max_points: int = 500) -> np.ndarray:
-    """Indices for drawing on a linear lag axis: log-spaced (early lags) plus evenly spaced."""
-    if n <= max_points:
-        return np.arange(max(int(n), 0), dtype=np.int64)
-    half = max(max_points // 2, 2)
-    even = np.rint(np.linspace(0, n - 1, half)).astype(np.int64)
-    return np.union1d(log_spaced_indices(n, half), even)
 
 
 # -- statistics ----------------------------------------------------------------------
-def trial_quantiles(
-    logs: np.ndarray, qs: Sequence[float] = QUANTILES, columns: np.ndarray | None = None
-) -> np.ndarray:
-    """Quantiles over trials (axis 0) of log values, `+-inf` kept, NaN (undefined) ignored.
-
-    Returns `(len(qs), columns)`; a column whose values are all NaN gives NaN.
-    """
-    a = np.asarray(logs, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[None, :]
-    if columns is not None:
-        a = a[:, columns]
-    a = np.clip(a, -_BIG, _BIG)  # NaN stays NaN
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanquantile(a, list(qs), axis=0)
-        # interpolating between a zero gain (-inf) and a finite one is meaningless in
-        # log space: take the nearer order statistic there
-        touched = np.abs(q) >= _BIG / 1e50
-        if touched.any():
-            q = np.where(touched, np.nanquantile(a, list(qs), axis=0, method="nearest"), q)
-    q = np.where(q <= -_BIG / 1e50, -np.inf, q)
-    return np.where(q >= _BIG / 1e50, np.inf, q)
 
 
 def _finite_range(*arrays: np.ndarray) -> tuple[float, float] | None:
@@ -142,12 +82,6 @@ def _summary(result: Result, key: str) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _eps_text(eps: float) -> str:
-    e = math.floor(math.log10(eps))
-    m = eps / 10**e
-    return f"$10^{{{e}}}$" if abs(m - 1) < 1e-9 else rf"${m:.3g}\times10^{{{e}}}$"
 
 
 # -- panels --------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 `summary_table` is what `gradscope decay` prints (and writes to `summary.txt` through
 `render_text`); `plain_sentence` says the result in one sentence a student follows,
 with the numbers of the run.
+
+May import: `gradscope.results`, `gradscope.model`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .config import GATES
+from ..config import GATES
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
 
-    from .results import Result
+    from ..results import Result
 
 LN2 = math.log(2.0)
 
@@ -282,7 +284,7 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     from rich.table import Table
     from rich.text import Text
 
-    from .activations import ACTIVATIONS
+    from ..model.activations import ACTIVATIONS
 
     n, i = hidden, input_size if input_size is not None else hidden
     cells = Table(title=f"cells (N={n}, input size {i})", box=box.SIMPLE_HEAD, title_justify="left")
@@ -310,18 +312,3 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     return Group(cells, acts, foot)
 
 
-def comparison_table(results: Sequence[Result]) -> RenderableType:
-    """The comparison report's summary table as a rich renderable (best values bold)."""
-    from rich import box
-    from rich.table import Table
-
-    from .compare import summary_table as report_table
-    from .report_plots import unique_labels
-
-    headers, rows, align = report_table(results, unique_labels(results))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header, side in zip(headers, align):
-        table.add_column(header, justify="right" if side == "r" else "left")
-    for row in rows:
-        table.add_row(*(f"[bold]{text}[/bold]" if bold else text for text, bold in row))
-    return table

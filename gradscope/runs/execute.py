@@ -1,8 +1,6 @@
-"""Run a grid of configurations, reusing cached runs, and record provenance.
+"""Run a grid of configurations, reusing cached runs.
 
     results = run_grid(configs, cache=RunCache())          # reuses finished runs
-    manifest = write_report(results, "reports/cells", name="cells",
-                            title="Cells x activations", command="gradscope compare ...")
 
 `run_grid` stores each finished run in the cache the moment it finishes, so an
 interrupted grid (Ctrl-C) keeps every finished run and the next call computes only
@@ -10,30 +8,19 @@ the rest. A configuration that fails still gets its row: a run that went non-fin
 is a finished measurement (`status: nonfinite`); one whose analysis raised becomes an
 `error` result carrying the message (and is not cached).
 
-The report itself (summary rows, the generated reading, the Markdown, HTML, LaTeX and
-CSV writers and `write_report`) lives in `gradscope.report`; its public names are
-re-exported here, so `from gradscope.compare import write_report` keeps working.
+May import: `gradscope.analysis` and everything below it, `gradscope.cache`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
-import shlex
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
-import numpy as np
-
-from .cache import Compute, RunCache, as_cache, lookup
-from .config import Config
-from .results import SUMMARY_KEYS, Result
-
-
-# -- running --------------------------------------------------------------------------
+from ..cache import Compute, RunCache, as_cache, lookup
+from ..config import Config
+from ..results import SUMMARY_KEYS, Result
 
 
 @dataclass(frozen=True)
@@ -67,7 +54,7 @@ def failed_result(config: Config, exc: BaseException) -> Result:
 
 
 def _default_compute() -> Compute:
-    from .analysis import analyze
+    from ..analysis import analyze
 
     return analyze
 
@@ -147,74 +134,3 @@ def run_experiment(
     if not expansion.configs:
         raise ValueError(f"{path}: no valid configuration: " + "; ".join(expansion.notes[:3]))
     return expansion, run_grid(expansion.configs, cache=cache, progress=progress)
-
-
-# -- provenance and files -------------------------------------------------------------
-
-
-def _version(dist: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def provenance() -> dict[str, Any]:
-    """Versions of gradscope and what it runs on (no torch import: read from metadata)."""
-    import matplotlib
-
-    return {
-        "gradscope": _version("gradscope"),
-        "numpy": np.__version__,
-        "torch": _version("torch"),
-        "matplotlib": matplotlib.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def command_text(command: str | Sequence[str] | None) -> str | None:
-    if command is None:
-        return None
-    if isinstance(command, str):
-        return command
-    return shlex.join(str(c) for c in command)
-
-
-# -- the report, re-exported -----------------------------------------------------------
-
-from .report import (  # noqa: E402  (re-exported: cli.py, tables.py and users import them here)
-    COLUMNS,
-    FIGURE_CAPTIONS,
-    MANIFEST_SCHEMA,
-    inline_svg,
-    latex_escape,
-    latex_table,
-    load_report_results,
-    reading,
-    report_document,
-    summary_rows,
-    summary_table,
-    to_html,
-    to_markdown,
-    write_report,
-)
-
-_sha256 = sha256_file
-_command_text = command_text
-
-__all__ = [
-    "GridEvent", "failed_result", "run_grid", "run_experiment", "provenance", "sha256_file", "command_text",
-    "COLUMNS", "FIGURE_CAPTIONS", "MANIFEST_SCHEMA", "inline_svg", "latex_escape", "latex_table",
-    "load_report_results", "reading", "report_document", "summary_rows", "summary_table",
-    "to_html", "to_markdown", "write_report",
-]

@@ -5,6 +5,8 @@ the supremum of |phi'| (the `gamma` of the Pascanu et al. bound) and whether it 
 smooth (C^1 everywhere, which the `sum of exponents = mean log|det J|` identity needs).
 Derivatives at the kinks of relu-like functions take the right-hand value where
 PyTorch's autograd does (relu'(0) = 0, hardtanh'(+-1) = 0).
+
+May import: `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-from .config import ACTIVATION_NAMES  # noqa: E402
+from ..config import ACTIVATION_NAMES  # noqa: E402
 
 assert tuple(ACTIVATIONS) == ACTIVATION_NAMES, "keep config.ACTIVATION_NAMES in step"
 

@@ -13,6 +13,8 @@
 - Annealed estimate (any cell): `0.5 ln mean_t ||J_t||_F^2 / D` from the measured step
   Jacobians; the gap to the measured (quenched) rate shows how much the order of the
   products matters.
+
+May import: `gradscope.model.activations`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 import numpy as np
 import torch
 
-from .activations import get_activation
+from ..model.activations import get_activation
 
 # E_z[f(sqrt(q) z)], z ~ N(0, 1): midpoint rule on [-10, 10] with 4,000 cells. It is
 # spectrally accurate for smooth f, resolves the narrow peak of phi'(sqrt(q) z)^2 up to

@@ -3,6 +3,8 @@ recomputing: a different width, style, font size or format for a paper.
 
     replot("runs/lstm", width="icml", formats=("pdf",))      # decay figure of one run
     replot("reports/cells", style="screen", select=["rnn tanh N=64"])
+
+May import: `gradscope.report.write`, `gradscope.figures` and everything below.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from .results import Result
+from ..results import Result
 
 DEFAULT_FORMATS = ("pdf", "svg", "png")
 
@@ -94,8 +96,8 @@ def _replot_run(
     folder: Path, target: Path, width: Any, style: str | None,
     formats: Sequence[str] | None, fontsize: float | None,
 ) -> list[Path]:
-    from .plots import decay_figure
-    from .style import save_figure
+    from ..figures.decay import decay_figure
+    from ..figures.style import save_figure
 
     result = Result.load(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -104,15 +106,6 @@ def _replot_run(
         kw["width"] = width
     fig = decay_figure(result, **kw)
     written = save_figure(fig, target / "decay", formats=tuple(formats or DEFAULT_FORMATS))
-    try:
-        from . import plots
-    except ImportError:  # pragma: no cover
-        return written
-    spectrum_figure = getattr(plots, "spectrum_figure", None)
-    spectrum = result.curves.get("lyapunov_spectrum")
-    if spectrum_figure is not None and spectrum is not None and spectrum.size:
-        fig = spectrum_figure(result, **kw)
-        written += save_figure(fig, target / "spectrum", formats=tuple(formats or DEFAULT_FORMATS))
     if target != folder:
         result.save(target)
     return written
@@ -122,8 +115,8 @@ def _replot_report(
     folder: Path, target: Path, width: Any, style: str | None,
     formats: Sequence[str] | None, fontsize: float | None, select: Sequence[str] | None,
 ) -> list[Path]:
-    from .compare import load_report_results, write_report
-    from .report_plots import unique_labels
+    from ..results import unique_labels
+    from .write import load_report_results, write_report
 
     manifest, results = load_report_results(folder)
     if select:

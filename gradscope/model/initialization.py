@@ -5,6 +5,8 @@ Each trial draws from its own streams, spawned from one root seed:
 initial state, readout, inputs), so changing `steps` or the input never changes the
 weights. Draws are made in float64 and cast afterwards: float32 and float64 runs of one
 seed see the same numbers.
+
+May import: `gradscope.model.cells`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import math
 import numpy as np
 import torch
 
+from ..config import GATES, Config
 from .cells import CELL_CLASSES
-from .config import GATES, Config
 
 STREAMS = ("weights", "state", "readout", "inputs")
 

@@ -19,8 +19,7 @@ out of the dtype's safe range is redone lag by lag. Per-step gains `||J_t||_2` a
 iteration was no cheaper: it is memory-bound on re-reading each J_t, and the top
 singular values of gated cells' step Jacobians cluster, so it converges slowly).
 
-`lyapunov_spectrum` runs forwards: Benettin's QR re-orthonormalisation, accumulating
-`log|R_jj|`.
+May import: `gradscope.numerics.logspace` (cells come in as arguments).
 """
 
 from __future__ import annotations
@@ -31,6 +30,14 @@ from typing import Callable
 
 import numpy as np
 import torch
+
+from .logspace import (
+    chunk_length,
+    divide_by_norm_,
+    host_log,
+    stable_norm,
+    top_from_gram,
+)
 
 Tensor = torch.Tensor
 Progress = Callable[[str, int, int], None]
@@ -44,49 +51,8 @@ SUB = 16
 SAFE_LOG = {torch.float32: 30.0, torch.float64: 150.0}
 BLOCK = 8  # columns of the warm-started power-iteration block
 CHECK_FIRST = 64  # fast mode: an exact SVD at lags 64, 128, 256, ... checks the estimates
-CHUNK_ELEMENTS = 1 << 23  # a chunk's Jacobians hold at most this many numbers
 
 QUANTITIES = ("spectral", "rms", "loss_grad", "input_sensitivity", "weight_grad", "step_gain")
-
-
-def chunk_length(trials: int, dim: int) -> int:
-    return int(min(256, max(1, CHUNK_ELEMENTS // (trials * dim * dim))))
-
-
-def _log(t: Tensor) -> np.ndarray:
-    """Natural log in float64 on the host; log(0) = -inf without warnings."""
-    a = t.detach().to("cpu", torch.float64).numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(a)
-
-
-def _norm(t: Tensor, dim) -> Tensor:
-    """Euclidean/Frobenius norm over `dim` that neither underflows nor overflows.
-
-    A plain norm squares the entries: in float32 a product whose entries are all below
-    ~1e-19 (with denormals flushed) would read exactly 0, and one above ~1e19 inf.
-    float32 tensors are summed in float64; float64 ones are scaled by their largest
-    entry first.
-    """
-    if t.dtype == torch.float32:
-        return torch.linalg.vector_norm(t, dim=dim, dtype=torch.float64)
-    a = t.abs().amax(dim=dim, keepdim=True)
-    a = torch.where(a > 0, a, torch.ones_like(a))
-    return torch.linalg.vector_norm(t / a, dim=dim) * a.squeeze(dim)
-
-
-def _safe_div_(q: Tensor, n: Tensor) -> None:
-    """q /= n in place per trial, leaving an all-zero (or non-finite-norm) q alone."""
-    scale = torch.where(n > 0, n, torch.ones_like(n))
-    q.div_(scale.reshape(-1, *([1] * (q.ndim - 1))))
-
-
-def _top_from_gram(gram: Tensor) -> Tensor:
-    """Largest singular value from batched Gram matrices `Y^T Y` `(..., p, p)`.
-
-    The small eigenproblem is solved in float64 (float32 `eigh` can fail to converge on
-    a nearly rank-one Gram matrix)."""
-    return torch.linalg.eigvalsh(gram.to(torch.float64))[..., -1].clamp_min(0).sqrt()
 
 
 @dataclass
@@ -133,7 +99,7 @@ class _Steps:
         if self.direct:  # sum_i d_i^2 |W_i|^2, in float64 (see `_norm`)
             w, d = self.w.to(torch.float64), self.d.to(torch.float64)
             return ((d * d) * (w * w).sum(-1)).sum(-1).sqrt()
-        return _norm(self.jac, (-2, -1))
+        return stable_norm(self.jac, (-2, -1))
 
 
 def transport(
@@ -201,7 +167,7 @@ def transport(
     if want & {"spectral", "rms"}:  # P(T, T) = I: exactly 0, not 0 up to rounding
         out["log_spectral"][:, 0] = out["log_rms"][:, 0] = 0.0
         # the last lag, k = T: the whole product
-        out["log_spectral"][:, steps] = carry.log_scale + _log(torch.linalg.svdvals(carry.q)[:, 0])
+        out["log_spectral"][:, steps] = carry.log_scale + host_log(torch.linalg.svdvals(carry.q)[:, 0])
         out["log_rms"][:, steps] = carry.log_scale - 0.5 * math.log(dim)
     if want & {"loss_grad", "weight_grad"}:
         out["log_loss_grad"][:, steps] = carry.log_v
@@ -270,18 +236,18 @@ class _Sweep:
                     self.sens.append(_input_power_step(q, self.bjac[j], c))
                 self._verify(i, q, j)
             q = self.steps.right(q, j)
-            n = _norm(q, (1, 2))
-            _safe_div_(q, n)
+            n = stable_norm(q, (1, 2))
+            divide_by_norm_(q, n)
             c.q = q
-            c.log_scale = c.log_scale + _log(n)
+            c.log_scale = c.log_scale + host_log(n)
         if self.need_v:
             self.v_add[i] = c.log_v
             self.v_vec.append(c.v)
             v = self.steps.vjp(c.v, j)
-            m = _norm(v, 1)
-            _safe_div_(v, m)
+            m = stable_norm(v, 1)
+            divide_by_norm_(v, m)
             c.v = v
-            c.log_v = c.log_v + _log(m)
+            c.log_v = c.log_v + host_log(m)
 
     # -- a block of lags -----------------------------------------------------------------
     def _block(self, i: int, size: int) -> bool:
@@ -310,7 +276,7 @@ class _Sweep:
             # the products at lags i..i+size-1, their scale within e^+-SAFE_LOG of c.q's
             stack = prods[:size]
             y = torch.matmul(c.u.transpose(1, 2), stack)  # (size, B, p, D) = U^T Q
-            self.q_sig.extend(_top_from_gram(y @ y.transpose(-1, -2)).unbind(0))
+            self.q_sig.extend(top_from_gram(y @ y.transpose(-1, -2)).unbind(0))
             self.q_frob.extend(torch.cat([torch.ones_like(frob[:1]), frob[:-1]]).unbind(0))
             self.q_add[i : i + size] = c.log_scale
             if self.bjac is not None:
@@ -318,18 +284,18 @@ class _Sweep:
             for k in range(size):
                 self._verify(i + k, stack[k], js[k])
             # the carried scale accumulates over every block: its norm summed in float64
-            last, n = prods[size], _norm(prods[size], (-2, -1))
-            _safe_div_(last, n)
+            last, n = prods[size], stable_norm(prods[size], (-2, -1))
+            divide_by_norm_(last, n)
             c.q = last.clone()
-            c.log_scale = c.log_scale + _log(n)
+            c.log_scale = c.log_scale + host_log(n)
             _power_step(c.q, c)  # refresh the subspace on the new carry
         if self.need_v:
             self.v_add[i : i + size] = c.log_v
             self.v_vec.extend(vs[:size].unbind(0))
-            v, m = vs[size], _norm(vs[size], -1)
-            _safe_div_(v, m)
+            v, m = vs[size], stable_norm(vs[size], -1)
+            divide_by_norm_(v, m)
             c.v = v.clone()
-            c.log_v = c.log_v + _log(m)
+            c.log_v = c.log_v + host_log(m)
         return True
 
     def _verify(self, i: int, q: Tensor, j: int) -> None:
@@ -353,23 +319,23 @@ class _Sweep:
         out, lags, dim = self.out, np.arange(self.lag0, self.lag0 + self.count), self.carry.q.shape[-1]
         order = torch.arange(self.count - 1, -1, -1, device=self.carry.q.device)  # i -> j
         if self.need_q:
-            frob = _log(torch.stack(self.q_frob)).T  # (B, C)
+            frob = host_log(torch.stack(self.q_frob)).T  # (B, C)
             out["log_rms"][:, lags] = self.q_add.T + frob - 0.5 * math.log(dim)
-            out["log_spectral"][:, lags] = self.q_add.T + _log(torch.stack(self.q_sig)).T
+            out["log_spectral"][:, lags] = self.q_add.T + host_log(torch.stack(self.q_sig)).T
             if self.sens:
-                out["log_input_sensitivity"][:, lags] = self.q_add.T + _log(torch.stack(self.sens)).T
+                out["log_input_sensitivity"][:, lags] = self.q_add.T + host_log(torch.stack(self.sens)).T
         if self.need_v:
             vecs = torch.stack(self.v_vec)  # (C, B, D)
-            out["log_loss_grad"][:, lags] = self.v_add.T + _log(_norm(vecs, -1)).T
+            out["log_loss_grad"][:, lags] = self.v_add.T + host_log(stable_norm(vecs, -1)).T
             if "weight_grad" in self.want:
                 lin_rev = {k: t[order] for k, t in self.lin.items()}
                 delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
                 h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
-                norms = _norm(delta, -1) * _norm(h_prev, -1)
-                out["log_weight_grad"][:, lags] = self.v_add.T + _log(norms).T
-        out["log_step_rms"][:, self.lo : self.hi] = _log(self.steps.frobenius()).T - 0.5 * math.log(dim)
+                norms = stable_norm(delta, -1) * stable_norm(h_prev, -1)
+                out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
+        out["log_step_rms"][:, self.lo : self.hi] = host_log(self.steps.frobenius()).T - 0.5 * math.log(dim)
         if "step_gain" in self.want:
-            out["log_step_gain"][:, self.lo : self.hi] = _log(torch.linalg.svdvals(self.steps.jac)[..., 0]).T
+            out["log_step_gain"][:, self.lo : self.hi] = host_log(torch.linalg.svdvals(self.steps.jac)[..., 0]).T
 
 
 def _tame(norms: Tensor, dtype: torch.dtype) -> bool:
@@ -384,7 +350,7 @@ def _power_step(q: Tensor, carry: _Carry) -> Tensor:
         carry.u = torch.linalg.svd(q)[0][..., : min(BLOCK, q.shape[-1])].contiguous()
     y = torch.bmm(carry.u.transpose(1, 2), q)  # U^T Q, (B, p, D) (faster than Q^T U)
     carry.u = torch.linalg.qr(torch.bmm(q, y.transpose(1, 2)))[0]
-    return _top_from_gram(y @ y.transpose(1, 2))
+    return top_from_gram(y @ y.transpose(1, 2))
 
 
 def _input_power_step(q: Tensor, b: Tensor, carry: _Carry) -> Tensor:
@@ -415,57 +381,3 @@ def _input_block(qs: Tensor, bs: Tensor, carry: _Carry) -> Tensor:
     return evals[..., -1].clamp_min(0).sqrt().to(y.dtype)
 
 
-def lyapunov_spectrum(
-    cell,
-    states: Tensor,
-    inputs: Tensor,
-    exponents: int,
-    discard: int | None = None,
-    checkpoints: int = 50,
-    chunk: int | None = None,
-) -> dict[str, np.ndarray]:
-    """Top `exponents` Lyapunov exponents by QR re-orthonormalisation (Benettin).
-
-    Arguments:
-        states, inputs: the window, as for `transport`.
-        exponents: how many (E <= D).
-        discard: steps at the start whose growth is dropped while the frame aligns
-            (default: a tenth of the window).
-        checkpoints: how many running estimates to keep (the convergence history).
-
-    Returns:
-        `lyapunov_spectrum` `(B, E)` (natural log per step, descending),
-        `lyapunov_history` `(B, E, H)`, `lyapunov_history_steps` `(H,)` and
-        `mean_log_det` `(B,)`, the time average of `log|det J_t|` over the same steps
-        (equal to the sum of all D exponents, exactly, for smooth activations).
-    """
-    steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
-    discard = steps // 10 if discard is None else discard
-    dtype, device = states.dtype, states.device
-    frame = torch.eye(dim, exponents, dtype=dtype, device=device).expand(trials, dim, exponents)
-    total = torch.zeros((trials, exponents), dtype=torch.float64, device=device)
-    logdet = torch.zeros(trials, dtype=torch.float64, device=device)
-    marks = set(np.unique(np.linspace(discard + 1, steps, checkpoints).astype(int)).tolist())
-    history, history_steps = [], []
-    clen = chunk or chunk_length(trials, dim)
-    for lo in range(0, steps, clen):
-        hi = min(steps, lo + clen)
-        jac = cell.jacobian(cell.linearize(states[lo:hi], inputs[lo:hi]))
-        counted = slice(max(discard - lo, 0), hi - lo)
-        logdet += torch.linalg.slogdet(jac[counted])[1].to(torch.float64).sum(0)
-        for j in range(hi - lo):
-            t = lo + j + 1
-            frame, r = torch.linalg.qr(jac[j] @ frame)
-            if t > discard:
-                total += torch.diagonal(r, dim1=-2, dim2=-1).abs().log().to(torch.float64)
-                if t in marks:
-                    history.append(total.cpu().numpy() / (t - discard))
-                    history_steps.append(t)
-    n = max(steps - discard, 1)
-    spectrum = total.cpu().numpy() / n
-    return {
-        "lyapunov_spectrum": -np.sort(-spectrum, axis=1),
-        "lyapunov_history": np.stack(history, axis=-1) if history else np.zeros((trials, exponents, 0)),
-        "lyapunov_history_steps": np.asarray(history_steps, dtype=np.int64),
-        "mean_log_det": logdet.cpu().numpy() / n,
-    }

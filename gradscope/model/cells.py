@@ -18,6 +18,8 @@ gradient are read from it:
 
 The LSTM state is `s = [h; c]` (D = 2N, h first): the cell-state path is what keeps LSTM
 gradients alive, so it is never dropped.
+
+May import: `gradscope.model.activations`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -27,19 +29,48 @@ from typing import Any, Protocol
 
 import torch
 
+from ..config import GATES
 from .activations import Activation, get_activation
-from .config import GATES
 
 Tensor = torch.Tensor
 
 
 class Cell(Protocol):
-    """What the unroll and transport functions need of a cell."""
+    """What unrolling, the transport and the Lyapunov spectrum need of a cell.
 
-    state_dim: int
-    input_size: int
+    Every tensor carries the trial axis B just before its last axis; leading axes
+    (a chunk of steps) pass through. `Lin` is whatever `linearize` returns: the
+    pre-activation quantities the three read-outs below share.
+    """
 
-    def step(self, s: Tensor, x: Tensor) -> Tensor: ...
+    trials: int  # B
+    hidden: int  # N (the size of h; the readout and W_hh act on it)
+    input_size: int  # I
+    state_dim: int  # D (N, or 2N for the LSTM's [h; c])
+
+    def step(self, s: Tensor, x: Tensor) -> Tensor:
+        """`s_t = F(s_{t-1}, x_t)`: states `(..., B, D)`, inputs `(..., B, I)`."""
+        ...
+
+    def linearize(self, s: Tensor, x: Tensor) -> Any:
+        """The step's derivatives at `(s_{t-1}, x_t)`, for the three methods below."""
+        ...
+
+    def jacobian(self, lin: Any) -> Tensor:
+        """`ds_t/ds_{t-1}`, `(..., B, D, D)`."""
+        ...
+
+    def input_jacobian(self, lin: Any) -> Tensor:
+        """`ds_t/dx_t`, `(..., B, D, I)`."""
+        ...
+
+    def weight_grad_rows(self, lin: Any, g: Tensor) -> Tensor:
+        """`delta` `(..., B, G*N)` with `dL/dW_hh|_t = delta h_{t-1}^T` for `g = dL/ds_t`."""
+        ...
+
+    def hidden_part(self, s: Tensor) -> Tensor:
+        """The `h` part of a state, `(..., B, N)`."""
+        ...
 
 
 def linear(weight: Tensor, v: Tensor) -> Tensor:

@@ -4,6 +4,8 @@ Summaries use the median over trials of *log* norms (a mean of norms is ruled by
 draws). Rates are least-squares slopes in natural log per step over lags
 `[K/2, K_last]`, `K_last` the last lag whose median is finite, so the fit sees the
 asymptotic regime and not the first steps.
+
+May import: nothing of gradscope's (numpy only).
 """
 
 from __future__ import annotations

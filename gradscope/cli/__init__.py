@@ -1,0 +1,21 @@
+"""The `gradscope` command line: a thin click layer over the library, one module per
+command (`decay`, `compare`, `replot`, `cells`) and the options they share.
+
+Only click and the torch-free `config` module are imported here, so `gradscope --help`
+is instant; numpy, torch, matplotlib and rich load inside the commands.
+
+May import: everything in gradscope (heavy modules inside the commands only).
+"""
+
+from __future__ import annotations
+
+from .cells import cells
+from .compare import compare
+from .decay import decay
+from .main import main
+from .replot import replot
+
+for _command in (decay, compare, replot, cells):
+    main.add_command(_command)
+
+__all__ = ["main"]

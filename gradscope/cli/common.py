@@ -1,0 +1,111 @@
+"""What the command bodies share: the command line as typed, a writable `--out`, the
+progress bar, `analyze` with one-line errors, and writing one run's files.
+
+May import: everything in gradscope (heavy modules inside functions only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from ..config import Config
+from .options import usage_error_for
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as typed, rebuilt from the options given on the command line."""
+    import shlex
+
+    parts = ctx.command_path.split()
+    parts[0] = "gradscope"
+    for param in ctx.command.params:
+        if ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[param.name]
+        flag = param.opts[0]
+        if isinstance(param, click.Option) and param.is_flag:
+            parts.append(flag)
+        else:
+            if isinstance(value, tuple):
+                value = ",".join(map(str, value))
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def check_writable(directory: Path) -> None:
+    """Create `directory` and make sure a file can be written there, before any work."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".gradscope-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot write to --out {str(directory)!r}: {reason}") from None
+
+
+class _Progress:
+    """`progress(stage, done, total)` drawn as a rich progress bar on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=max(total, 1))
+        self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
+    """`analysis.analyze` with a progress bar; library errors become one-line CLI errors."""
+    import contextlib
+
+    try:
+        from ..analysis import analyze
+
+        bar = _Progress() if show_progress else None
+        with bar if bar is not None else contextlib.nullcontext():
+            return analyze(config, progress=bar, strict=False, command=command)
+    except ValueError as exc:  # bad input file, values the library refuses
+        raise usage_error_for(exc) from None
+    except MemoryError:
+        raise click.ClickException("out of memory: lower --hidden, --steps or --trials") from None
+    except (OSError, RuntimeError, ImportError, ArithmeticError) as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}".replace("\n", " ")) from None
+
+
+def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, width: float | None,
+                  stem: str = "decay") -> list[Path]:
+    """result.json + curves.npz + summary.txt + figures into `out`, each atomically."""
+    from ..figures.decay import decay_figure
+    from ..figures.style import save_figure
+    from ..figures.tables import plain_sentence, render_text, summary_table
+    from ..results import write_text_atomic
+
+    width = width if width is not None else (3.25 if style == "paper" else 6.75)
+    try:
+        fig = decay_figure(result, width=width, style=style)
+        result.save(out)
+        write_text_atomic(out / "summary.txt",
+                          render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
+        return [out / "result.json", out / "curves.npz", out / "summary.txt",
+                *save_figure(fig, out / stem, formats=formats)]
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None

@@ -1,0 +1,147 @@
+"""`gradscope compare`: a grid of configurations and its comparison report.
+
+May import: `gradscope.cli.common`, `gradscope.cli.options`, and (inside the command)
+the library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from ..config import Config
+from .common import check_writable, command_line
+from .options import (
+    EXIT_STRICT,
+    GroupedCommand,
+    GroupedOption,
+    config_options,
+    expand_options,
+    output_options,
+    usage_error_for,
+)
+
+
+def _grid_name(configs: Sequence[Config]) -> str:
+    """A folder name from what the grid varies, e.g. `cell-rnn-lstm_act-tanh-relu`."""
+    import re
+
+    from ..config import varied_fields
+
+    parts = []
+    for name in varied_fields(configs)[:3]:
+        values = list(dict.fromkeys(f"{getattr(c, name)}" for c in configs))
+        shown = values if len(values) <= 4 else [values[0], values[-1]]
+        parts.append("-".join([name.replace("_", "")] + shown))
+    text = "_".join(parts) or f"{configs[0].cell}-{configs[0].act}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "", text)[:80] or "compare"
+
+
+class _GridProgress:
+    """`run_grid` events as one line per finished run on stderr (and a bar on a terminal)."""
+
+    def __init__(self, show: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.show = show
+
+    def __call__(self, event: Any) -> None:
+        if event.stage != "done" or not self.show:
+            return
+        how = "cached" if event.cached else f"{event.seconds:.1f} s"
+        self.console.print(f"[{event.index + 1}/{event.total}] {event.config.label()}: "
+                           f"{event.result.status} ({how})")
+
+
+@click.command(cls=GroupedCommand)
+@config_options(multi=True)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.toml", help="Experiment file (TOML, never executed): [grid] of option lists. "
+              "Command-line values win over the file.", cls=GroupedOption, group="Grid")
+@click.option("--name", default=None, help="Report name [default: the file's name, or one made from the grid].",
+              cls=GroupedOption, group="Grid")
+@click.option("--title", default=None, help="Report heading [default: the name].", cls=GroupedOption, group="Grid")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
+@click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
+@output_options
+@click.pass_context
+def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
+            cache_dir: Path | None, no_cache: bool, out: Path | None, formats: tuple[str, ...],
+            style: str, width: float | None, as_json: bool, quiet: bool, strict: bool,
+            **options: Any) -> None:
+    """Run a grid of configurations and write a comparison report.
+
+    Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
+    is their cartesian product (invalid combinations are skipped with a note). Finished
+    runs are cached, so an interrupted compare resumes where it stopped. Writes
+    report.md, report.html, summary.csv/json, curves.csv, table.tex, figures/ and
+    manifest.json into --out [default: reports/NAME].
+
+    \b
+    Example:
+      gradscope compare --cell rnn,lstm,gru --act sigmoid,tanh -T 500 --name cells
+    """
+    from ..runs.grid import experiment_grid
+
+    overrides = expand_options(options)
+    try:
+        experiment, expansion = experiment_grid(config_file, overrides=overrides)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+    if not expansion.configs:
+        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
+    name = name or (experiment.name if config_file is not None else _grid_name(expansion.configs))
+    out = out if out is not None else Path("reports") / name
+    check_writable(out)
+    from ..cache import RunCache
+    from ..report.tables import summary_rows
+    from ..report.write import write_report
+    from ..runs.execute import run_grid
+
+    cache = None if no_cache else RunCache(cache_dir)
+    progress = _GridProgress(show=not (quiet or as_json))
+    try:
+        results = run_grid(expansion.configs, cache=cache, progress=progress)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
+        ctx.exit(130)
+    title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
+    try:
+        manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),
+                                notes=expansion.notes, width=width, style=style, formats=formats)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"report": str(out), "manifest": manifest,
+                               "summary": summary_rows(results)}, indent=2, default=str))
+    elif quiet:
+        click.echo(str(out / "report.md"))
+    else:
+        _print_compare(results, out, expansion.notes)
+    if strict and any(r.status != "ok" for r in results):
+        bad = sum(r.status != "ok" for r in results)
+        click.echo(f"Error: {bad} configuration(s) did not finish ok (--strict)", err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> None:
+    from rich.console import Console
+
+    from ..report.reading import reading
+    from ..report.terminal import comparison_table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # a pipe or file: wide enough that no column is cut
+        console = Console(highlight=False, width=200)
+    console.print(comparison_table(results))
+    for line in reading(results):
+        console.print("- " + line, soft_wrap=not console.is_terminal)
+    for note in notes:
+        console.print(f"note: {note}", style="dim")
+    console.print(f"wrote {out}/report.md, report.html, table.tex, figures/", style="dim")

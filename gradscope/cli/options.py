@@ -1,0 +1,251 @@
+"""The options the commands share, defined once: every `Config` field as an option
+(`config_options`), the output options (`output_options`), and the conversion of a
+library `ValueError` into a one-line usage error naming the option.
+
+Only click and the torch-free `config` module are imported, so `--help` is instant.
+
+May import: `gradscope.config`, `gradscope.runs.ranges` (inside functions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..config import (
+    ACTIVATION_NAMES,
+    CELLS,
+    DEVICES,
+    DTYPES,
+    INITS,
+    SPECTRAL_MODES,
+    Config,
+)
+
+EXIT_STRICT = 3
+FIGURE_FORMATS = ("png", "pdf", "svg")
+#: Same as `style.VENUE_WIDTHS` (kept here so `--help` never imports matplotlib;
+#: a test keeps them equal).
+VENUES = {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
+          "icml2": 6.75, "two-column": 6.75, "ieee2": 7.16}
+
+
+# -- value lists and ranges ----------------------------------------------------------
+def parse_values(text: str, kind: str = "float") -> list[Any]:
+    """Values of an option that takes several: `x,y,z`, `a:b` or `a:b:n`.
+
+    - `x,y,z`: a list (each item may itself be a range);
+    - `a:b` with integers: every integer from a to b inclusive;
+    - `a:b:n`: n values evenly spaced from a to b inclusive (a linspace).
+
+    `kind` is `int`, `float` or `str` (strings take lists only). One implementation
+    serves the command line and experiment files: `gradscope.runs.ranges.parse_range`.
+    Raises `ValueError` naming the bad part.
+    """
+    from ..runs.ranges import parse_range
+
+    return parse_range(text, kind)
+
+
+# -- the shared configuration options ------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    field: str  # Config field
+    decls: tuple[str, ...]
+    kind: str  # int | float | str
+    group: str
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+OPTION_SPECS: tuple[_Spec, ...] = (
+    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order).", CELLS),
+    _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru candidate tanh.", ACTIVATION_NAMES),
+    _Spec("gate_act", ("--gate-act",), "str", "Network", "Gate activation of lstm/gru.", ACTIVATION_NAMES),
+    _Spec("hidden", ("--hidden", "-n"), "int", "Network", "Hidden size N (LSTM state is 2N)."),
+    _Spec("input_size", ("--input-size",), "int", "Network", "Input size [default: hidden]."),
+    _Spec("init", ("--init",), "str", "Network", "Initialisation of each W_hh gate block.", INITS),
+    _Spec("gain", ("--gain", "-g"), "float", "Network", "Initialisation gain g."),
+    _Spec("bias_std", ("--bias-std",), "float", "Network",
+          "b_ih ~ N(0, s^2), b_hh = 0 [default: PyTorch biases for default init, else 0]."),
+    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias."),
+    _Spec("steps", ("--steps", "-T"), "int", "Run", "Analysed steps T (lags 0..T)."),
+    _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
+    _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
+    _Spec("seed", ("--seed",), "int", "Run", "Root seed of every draw."),
+    _Spec("h0_std", ("--h0-std",), "float", "Run", "Initial state ~ N(0, s^2)."),
+    _Spec("eps", ("--eps",), "float", "Run", "Horizon threshold: first lag with median gain < eps."),
+    _Spec("input", ("--input",), "str", "Input", "noise | zeros | constant | a .npy/.csv file."),
+    _Spec("input_std", ("--input-std",), "float", "Input", "Standard deviation of noise input."),
+    _Spec("input_value", ("--input-value",), "float", "Input", "Value of constant input."),
+    _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
+    _Spec("exponents", ("--exponents",), "int", "Numerics", "Lyapunov exponents to estimate (0: none)."),
+    _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
+    _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
+)
+SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
+GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Grid", "Output")
+
+
+class GroupedOption(click.Option):
+    """A click option that knows its help section."""
+
+    def __init__(self, *args: Any, group: str = "Other", **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.group = group
+
+
+class GroupedCommand(click.Command):
+    """A command whose `--help` lists options in sections (Network, Run, ...)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(getattr(param, "group", "Other"), []).append(record)
+        order = [g for g in GROUP_ORDER if g in sections] + [g for g in sections if g not in GROUP_ORDER]
+        for name in order:
+            with formatter.section(f"{name} options"):
+                formatter.write_dl(sections[name])
+
+
+def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator adding every configuration option (defined once, in `OPTION_SPECS`).
+
+    `multi=False` (decay, spectrum): typed values, choices checked by click.
+    `multi=True` (compare, sweep): every option is text taking lists and ranges
+    (`a:b:n`, `a:b`, `x,y,z`); expand them with `expand_options`.
+    """
+    types = {"int": int, "float": float, "str": str}
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for spec in reversed(OPTION_SPECS):
+            default = _DEFAULTS[spec.field]
+            if multi:
+                ptype: Any = str
+                help_ = spec.help + (" Lists x,y,z" + (" and ranges a:b, a:b:n." if spec.kind != "str" else "."))
+                if spec.choices:
+                    help_ += f" Choices: {', '.join(spec.choices)}."
+                default = None
+            else:
+                ptype = click.Choice(spec.choices) if spec.choices else types[spec.kind]
+                help_ = spec.help
+                if spec.choices and len(spec.choices) > 5:
+                    help_ += f" One of: {', '.join(spec.choices)}."
+                    ptype.metavar = "NAME"  # keep the option column narrow
+            f = click.option(
+                *spec.decls, spec.field, cls=GroupedOption, group=spec.group, type=ptype,
+                default=default, show_default=default is not None and not multi, help=help_,
+            )(f)
+        return f
+
+    return decorate
+
+
+def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """For `multi=True` options: field -> list of values (only the options given)."""
+    out: dict[str, list[Any]] = {}
+    for spec in OPTION_SPECS:
+        text = values.get(spec.field)
+        if text is None:
+            continue
+        name = spec.decls[0]
+        try:
+            items = parse_values(text, spec.kind)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{name}'") from None
+        if spec.choices:
+            bad = [v for v in items if v not in spec.choices]
+            if bad:
+                raise click.BadParameter(
+                    f"{', '.join(map(str, bad))} not one of: {', '.join(spec.choices)}",
+                    param_hint=f"'{name}'",
+                )
+        out[spec.field] = items
+    return out
+
+
+def config_from_options(values: dict[str, Any]) -> Config:
+    """Build a `Config` from single-valued options; a bad value is a usage error (exit 2)
+    naming the option."""
+    fields = {s.field: values[s.field] for s in OPTION_SPECS if s.field in values}
+    try:
+        return Config(**fields)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+
+
+def usage_error_for(exc: ValueError) -> click.UsageError:
+    """A library `ValueError` as a click usage error, naming the option when it can."""
+    msg = str(exc)
+    head = msg.split(" ", 1)[0].split("=", 1)[0]
+    spec = SPEC_BY_FIELD.get(head)
+    if spec is not None:
+        return click.BadParameter(msg, param_hint=f"'{spec.decls[0]}'")
+    return click.UsageError(msg)
+
+
+# -- output options ------------------------------------------------------------------
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    items = [v.strip().lower() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in FIGURE_FORMATS]
+    if bad or not items:
+        raise click.BadParameter(
+            f"{', '.join(bad) or '(none)'}: choose from {', '.join(FIGURE_FORMATS)}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _width(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    key = value.strip().lower()
+    if key in VENUES:
+        return VENUES[key]
+    try:
+        width = float(key.removesuffix("in"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither inches nor a venue ({', '.join(VENUES)})") from None
+    if not (math.isfinite(width) and 1.0 <= width <= 40.0):
+        raise click.BadParameter(f"{value!r}: the width must be between 1 and 40 inches")
+    return width
+
+
+def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--out --format --style --width --json --quiet --strict`, shared by the commands
+    that write figures."""
+    opts = [
+        click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Write result.json, curves.npz, summary.txt and figures into DIR (created).",
+                     metavar="DIR", cls=GroupedOption, group="Output"),
+        click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=_formats,
+                     help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
+        click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
+                     help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
+                     cls=GroupedOption, group="Output"),
+        click.option("--width", callback=_width, default=None, metavar="IN|VENUE",
+                     help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
+                          "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
+                     cls=GroupedOption, group="Output"),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the result as one JSON document on stdout, nothing else.",
+                     cls=GroupedOption, group="Output"),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="No progress bar and no table: print only the one-sentence summary.",
+                     cls=GroupedOption, group="Output"),
+        click.option("--strict", is_flag=True,
+                     help="Exit with status 3 when the state became non-finite (files are still written).",
+                     cls=GroupedOption, group="Output"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+# -- helpers for the command bodies --------------------------------------------------

@@ -1,0 +1,86 @@
+"""Where a number came from: versions, seeds, threads, time and the command line.
+
+`run_provenance(config, ...)` is stored with every `Result`; `environment()` with every
+report (read from package metadata, so writing a report never imports torch);
+`sha256_file` and `command_text` serve manifests and checkpoint records.
+
+May import: `gradscope.config`, `gradscope.results`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import platform
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .config import Config
+from .results import ENGINE_VERSION
+
+
+def _version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def run_provenance(config: Config, command: str | None = None, threads: int | None = None) -> dict[str, Any]:
+    """What one run was computed with: versions, engine, seed, dtype, device, threads
+    (the torch intra-op threads it ran on), UTC time and the command line."""
+    import torch
+
+    from . import __version__
+
+    return {
+        "gradscope": __version__,
+        "engine": ENGINE_VERSION,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "seed": config.seed,
+        "dtype": config.torch_dtype_name,
+        "device": config.device,
+        "threads": threads if threads is not None else torch.get_num_threads(),
+        "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command if command is not None else " ".join(sys.argv),
+    }
+
+
+def environment() -> dict[str, Any]:
+    """Versions of gradscope and what it runs on (no torch import: read from metadata)."""
+    import matplotlib
+
+    return {
+        "gradscope": _version("gradscope"),
+        "numpy": np.__version__,
+        "torch": _version("torch"),
+        "matplotlib": matplotlib.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def command_text(command: str | Sequence[str] | None) -> str | None:
+    """A command as one shell-quoted line (`None` stays `None`)."""
+    if command is None:
+        return None
+    if isinstance(command, str):
+        return command
+    return shlex.join(str(c) for c in command)

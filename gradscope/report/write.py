@@ -1,0 +1,145 @@
+"""`write_report`: a comparison report folder, written whole, and read back.
+
+`write_report(results, out_dir, ...)` writes into `out_dir`: `report.md`, a
+self-contained `report.html` (figures inlined as SVG), `summary.csv`, `summary.json`,
+`curves.csv` (long format, <= 500 log-spaced lags per curve), `table.tex` (booktabs),
+the figures (`figures/{overlay,small_multiples,horizon,sweep}.{pdf,svg,png}`), every run
+(`runs/<config key>/`, for `replot`) and `manifest.json` (sha256 of each file, config
+keys, command, versions, findings). `load_report_results` reads a report's runs back.
+
+May import: `gradscope.figures` and everything below it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..figures.style import save_figure
+from ..provenance import command_text as _command_text
+from ..provenance import environment, sha256_file
+from ..results import Result, json_safe, unique_labels, write_text_atomic
+from .document import report_document
+from .figures import FIGURES, report_figures
+from .html import to_html
+from .latex import latex_table
+from .markdown import to_markdown
+from .tables import _write_curves_csv, _write_summary_csv, summary_rows
+
+MANIFEST_SCHEMA = 1
+
+
+def write_report(
+    results: Sequence[Result],
+    out_dir: str | os.PathLike,
+    name: str = "compare",
+    title: str | None = None,
+    command: str | Sequence[str] | None = None,
+    notes: Sequence[str] = (),
+    *,
+    findings: Sequence[str] = (),
+    width: float | str | None = None,
+    style: str | None = None,
+    fontsize: float | None = None,
+    formats: Sequence[str] = ("pdf", "svg", "png"),
+) -> dict[str, Any]:
+    """Write the comparison report of `results` into `out_dir` (created).
+
+    Arguments:
+        results: one `Result` per configuration, in display order.
+        out_dir: the report folder.
+        name, title: the report's short name and its heading (default: the name).
+        command: the command line that reproduces it (a string or argv list).
+        notes: sentences to print under "What was run" (e.g. skipped combinations).
+        findings: sentences that state what the experiment shows, each with its measured
+            number (a script computes them); rendered as a "Findings" section after the
+            summary table and kept in `manifest.json`, so `replot` keeps them.
+        width, style, fontsize, formats: figure options (`gradscope.style`); `svg` is
+            always written as well, since the HTML inlines it.
+
+    Returns:
+        The manifest (also written as `manifest.json`): every file with its sha256,
+        the config keys, the command, the versions and the findings.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("write_report needs at least one result")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(exist_ok=True)
+    title = title or name
+    command_text = _command_text(command)
+    labels = unique_labels(results)
+    notes = list(notes)
+    findings = [str(f) for f in findings]
+
+    for result in results:  # per-run data, so that replot never recomputes
+        result.save(out / "runs" / result.config.key())
+
+    formats = tuple(dict.fromkeys([*formats, "svg"]))
+    figures: dict[str, list[Path]] = {}
+    for fig_name, fig in report_figures(results, labels, width=width, style=style, fontsize=fontsize).items():
+        figures[fig_name] = save_figure(fig, out / "figures" / fig_name, formats=formats)
+    for fig_name in FIGURES:  # a figure this report no longer has (e.g. sweep) must not linger
+        if fig_name not in figures:
+            for ext in ("pdf", "svg", "png"):
+                (out / "figures" / f"{fig_name}.{ext}").unlink(missing_ok=True)
+
+    rows = summary_rows(results, labels)
+    _write_summary_csv(out / "summary.csv", rows)
+    write_text_atomic(out / "summary.json", json.dumps(rows, indent=2, allow_nan=False) + "\n")
+    _write_curves_csv(out / "curves.csv", results)
+    write_text_atomic(out / "table.tex", latex_table(results, labels))
+
+    doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings)
+    write_text_atomic(out / "report.md", to_markdown(doc))
+    write_text_atomic(out / "report.html", to_html(doc, title))
+
+    manifest = {
+        "schema_version": MANIFEST_SCHEMA,
+        "name": name,
+        "title": title,
+        "command": command_text,
+        "notes": notes,
+        "findings": findings,
+        "configs": [
+            {"config_id": r.config.key(), "label": lab, "status": r.status, "run": f"runs/{r.config.key()}"}
+            for r, lab in zip(results, labels)
+        ],
+        "config_keys": [r.config.key() for r in results],
+        "figure_options": {"width": width, "style": style or "paper", "fontsize": fontsize, "formats": list(formats)},
+        "provenance": environment(),
+        "artefacts": _artefacts(out, results, figures),
+    }
+    write_text_atomic(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
+    return manifest
+
+
+def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]]) -> list[dict[str, Any]]:
+    paths = [out / n for n in ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex")]
+    for written in figures.values():
+        paths.extend(written)
+    for r in results:
+        run = out / "runs" / r.config.key()
+        paths.extend([run / "result.json", run / "curves.npz"])
+    return [
+        {"path": p.relative_to(out).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+        for p in sorted(dict.fromkeys(paths))
+    ]
+
+
+def load_report_results(report_dir: str | os.PathLike) -> tuple[dict[str, Any], list[Result]]:
+    """The manifest of a report folder and its runs (from `runs/<key>/`), in report order."""
+    report_dir = Path(report_dir)
+    try:
+        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+        keys = list(manifest["config_keys"])
+    except (OSError, ValueError, KeyError, TypeError):
+        manifest = {}
+        keys = sorted(p.name for p in (report_dir / "runs").glob("*") if (p / "result.json").is_file())
+    if not keys:
+        raise ValueError(f"{report_dir} holds no runs (no manifest.json or runs/*/result.json)")
+    results = [Result.load(report_dir / "runs" / key) for key in keys]
+    return manifest, results
