@@ -1,7 +1,9 @@
 """`analyze(config) -> Result`: the whole pipeline in one call.
 
 config -> cell and draws -> trajectory -> log-space transport (and, if asked, the
-Lyapunov spectrum) -> figures and theory -> `Result`.
+Lyapunov spectrum) -> figures and theory -> `Result`. The cell is drawn from the
+configuration, or it is the user's: a checkpoint or a custom cell (`resolve_model`),
+whose weights are fixed.
 
 May import: `gradscope.numerics`, `gradscope.model`, `gradscope.results`,
 `gradscope.provenance`, `gradscope.config`.
@@ -40,27 +42,67 @@ def params_count(config: Config) -> int:
     return count(config.cell, config.hidden, config.n_input)
 
 
+def resolve_model(config: Config) -> tuple[Config, dict | None]:
+    """`config` made explicit and checked, and a record of the user's network it names
+    (None for a drawn one): what a command does before any work.
+
+    With a checkpoint or a custom cell, the network is loaded and the cell, hidden and
+    input sizes become its own. An input file is read and checked. Options or files
+    that do not fit raise `ValueError` (one line, naming the option or file).
+    """
+    from .model.inputs import load_input_file
+
+    record = None
+    if config.fixed_weights:
+        from .model.networks import user_network
+
+        net = user_network(config)
+        config, record = net.config, net.record
+    config = config.resolved()
+    if config.input not in ("noise", "zeros", "constant"):
+        load_input_file(config.input, config.transient + config.steps, config.trials, config.n_input,
+                        config.input_loop)
+    return config, record
+
+
 def simulate(config: Config, progress: Progress | None = None) -> tuple:
-    """Draw the networks of `config` and run them: the first half of `analyze`.
+    """Draw the networks of `config` (or load the user's) and run them: the first half
+    of `analyze`.
 
     Returns:
         `(cell, trajectory, readout, drive)`: the batched cell, the `unroll.Trajectory`
         of the analysed window, the unit readouts `(B, N)` and the input drive. For people
         who call `transport` or `lyapunov_spectrum` themselves.
     """
+    return _simulate(config, progress)[2:]
+
+
+def _simulate(config: Config, progress: Progress | None = None) -> tuple:
+    """`(resolved config, network record or None, cell, trajectory, readout, drive)`."""
     import torch
 
     from .model.initialization import build, trial_streams
     from .model.inputs import InputDrive
     from .numerics.unroll import unroll
 
+    net = None
+    if config.fixed_weights:
+        from .model.networks import user_network
+
+        net = user_network(config)
+        config = net.config
     config = config.resolved()
     streams = trial_streams(config.seed, config.trials)
     drive = InputDrive(config, [s["inputs"] for s in streams])
     with torch.no_grad():
-        cell, h0, readout = build(config, streams)
+        if net is None:
+            cell, h0, readout = build(config, streams)
+        else:
+            from .model.networks import build_user_network
+
+            cell, h0, readout, drive = build_user_network(net, streams, drive)
         traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
-    return cell, traj, readout, drive
+    return config, (net.record if net is not None else None), cell, traj, readout, drive
 
 
 def analyze(
@@ -88,10 +130,9 @@ def analyze(
     from .numerics.lyapunov import lyapunov_spectrum
     from .numerics.transport import transport
 
-    config = config.resolved()
     if config.device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
-    cell, traj, readout, drive = simulate(config, progress)
+    config, network, cell, traj, readout, drive = _simulate(config, progress)
     with torch.no_grad():
         curves = {"lag": np.arange(config.steps + 1)}
         measured = {}
@@ -113,14 +154,19 @@ def analyze(
                 progress("lyapunov", 0, 1)
             lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
             curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
-    summary = _summarize(config, cell, curves, traj, lyap, drive)
-    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
+    summary = _summarize(config, cell, curves, traj, lyap, drive, network)
+    provenance = run_provenance(config, command)
+    if network is not None:
+        from .provenance import network_record
+
+        provenance.update(network_record(config, network))
+    result = Result(config=config, summary=summary, curves=curves, provenance=provenance)
     if strict and result.status != "ok":
         raise NonFiniteStateError(summary["warnings"][0], result)
     return result
 
 
-def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
+def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
     from .model.activations import get_activation
     from .model.initialization import bias_variance, input_variance, recurrent_variance
     from .numerics.metrics import decay_figures, kaplan_yorke, rate_figures
@@ -155,14 +201,14 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
     if s["growth_rate"] is None and traj.steps > 0 and not dead.size:
         warnings.append("too few finite lags to fit a growth rate: raise --steps")
 
-    gamma = get_activation(config.act).gamma
+    one_cell = hasattr(cell, "w")  # a built-in cell (not a stack of layers, not a custom cell)
+    gamma = get_activation(config.act).gamma if not config.custom else None
     s["gamma"] = gamma
-    s["sigma_max_whh"] = float(
-        np.median(np.exp(pascanu_rate(cell.w.weight_hh, 1.0)))
-    )
+    s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(cell.w.weight_hh, 1.0)))) if one_cell else None
     s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
-    if config.cell == "rnn":
+    if config.cell == "rnn" and one_cell:
         s["pascanu_rate"] = float(np.median(pascanu_rate(cell.w.weight_hh, gamma)))
+    if config.cell == "rnn" and not config.fixed_weights:
         sigma_w2 = recurrent_variance(config)
         if sigma_w2 is None:
             warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
@@ -180,9 +226,9 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
         s["kaplan_yorke_dim"] = None if any(k is None for k in ky) else float(np.median(ky))
         s["sum_exponents"] = _median(spectrum.sum(axis=1))
         s["mean_log_det"] = _median(lyap["mean_log_det"])
-        if config.exponents < config.state_dim:
+        if config.exponents < cell.state_dim:
             warnings.append(
-                f"{config.exponents} of {config.state_dim} exponents estimated: their sum is "
+                f"{config.exponents} of {cell.state_dim} exponents estimated: their sum is "
                 "not comparable with mean log|det J| (ask for all of them to check)"
             )
     check = curves.pop("fast_check", None)
@@ -193,7 +239,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
             "the checked lags (the singular values are nearly degenerate, as for a near-"
             "orthogonal cell): rerun with --spectral exact for exact values"
         )
-    s["params"] = params_count(config)
+    s["params"] = params_count(config) if network is None else network["params"]
     for key, value in s.items():
         if isinstance(value, float) and not math.isfinite(value):
             warnings.append(f"{key} is {value} (written as null in JSON)")

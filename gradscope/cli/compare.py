@@ -17,6 +17,7 @@ from .options import (
     EXIT_STRICT,
     GroupedCommand,
     GroupedOption,
+    check_networks,
     config_options,
     expand_options,
     output_options,
@@ -84,6 +85,7 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     \b
     Example:
       gradscope compare --cell rnn,lstm,gru --act sigmoid,tanh -T 500 --name cells
+      gradscope compare --checkpoint init.pt,trained.pt --input data.csv --name training
     """
     from ..runs.grid import experiment_grid
 
@@ -94,7 +96,9 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
         raise usage_error_for(exc) from None
     if not expansion.configs:
         raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
-    name = name or (experiment.name if config_file is not None else _grid_name(expansion.configs))
+    # checkpoints and custom cells: loaded and checked before anything is written
+    configs = check_networks(expansion.configs, act_given=all("act" in g for g in experiment.grids))
+    name = name or (experiment.name if config_file is not None else _grid_name(configs))
     out = out if out is not None else Path("reports") / name
     check_writable(out)
     from ..cache import RunCache
@@ -105,7 +109,7 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     cache = None if no_cache else RunCache(cache_dir)
     progress = _GridProgress(show=not (quiet or as_json))
     try:
-        results = run_grid(expansion.configs, cache=cache, progress=progress)
+        results = run_grid(configs, cache=cache, progress=progress)
     except KeyboardInterrupt:
         click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
         ctx.exit(130)

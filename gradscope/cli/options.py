@@ -3,8 +3,12 @@
 library `ValueError` into a one-line usage error naming the option.
 
 Only click and the torch-free `config` module are imported, so `--help` is instant.
+A configuration that names a user's network (`--checkpoint`, `--cell pkg.mod:Name`) is
+loaded and checked when the options are read (`check_networks`), so that a bad file
+is refused before anything is written.
 
-May import: `gradscope.config`, `gradscope.runs.ranges` (inside functions).
+May import: `gradscope.config`, `gradscope.runs.ranges`, `gradscope.analysis` (inside
+functions).
 """
 
 from __future__ import annotations
@@ -60,11 +64,22 @@ class _Spec:
     group: str
     help: str
     choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    multiple: bool = False  # repeatable; the values are joined with ";" into one
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 OPTION_SPECS: tuple[_Spec, ...] = (
-    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order).", CELLS),
+    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order), or "
+          "package.module:Name, a cell of yours (imports and runs your code).", CELLS),
+    _Spec("cell_args", ("--cell-arg",), "str", "Network", "key=value for a custom cell's constructor "
+          "(repeatable).", metavar="KEY=VALUE", multiple=True),
+    _Spec("checkpoint", ("--checkpoint",), "str", "Network", "A trained network: .pt/.pth/.safetensors state "
+          "dict of nn.RNN/LSTM/GRU (weights only, never code); cell and sizes come from it.", metavar="PATH"),
+    _Spec("module", ("--module",), "str", "Network", "The recurrent module in the checkpoint, when it "
+          "holds several (the error lists them).", metavar="NAME"),
+    _Spec("layer", ("--layer",), "int", "Network", "One layer of a stacked checkpoint, driven by the layers "
+          "below [default: the whole stack]."),
     _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru candidate tanh.", ACTIVATION_NAMES),
     _Spec("gate_act", ("--gate-act",), "str", "Network", "Gate activation of lstm/gru.", ACTIVATION_NAMES),
     _Spec("hidden", ("--hidden", "-n"), "int", "Network", "Hidden size N (LSTM state is 2N)."),
@@ -78,11 +93,13 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
     _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
     _Spec("seed", ("--seed",), "int", "Run", "Root seed of every draw."),
-    _Spec("h0_std", ("--h0-std",), "float", "Run", "Initial state ~ N(0, s^2)."),
+    _Spec("h0_std", ("--h0-std",), "float", "Run", "Initial state ~ N(0, s^2) [default: 1; 0 with "
+          "--checkpoint or a custom cell]."),
     _Spec("eps", ("--eps",), "float", "Run", "Horizon threshold: first lag with median gain < eps."),
     _Spec("input", ("--input",), "str", "Input", "noise | zeros | constant | a .npy/.csv file."),
     _Spec("input_std", ("--input-std",), "float", "Input", "Standard deviation of noise input."),
     _Spec("input_value", ("--input-value",), "float", "Input", "Value of constant input."),
+    _Spec("input_loop", ("--input-loop",), "bool", "Input", "Repeat an input file shorter than transient + steps."),
     _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
     _Spec("exponents", ("--exponents",), "int", "Numerics", "Lyapunov exponents to estimate (0: none)."),
     _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
@@ -90,6 +107,19 @@ OPTION_SPECS: tuple[_Spec, ...] = (
 )
 SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
 GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Grid", "Output")
+
+
+class _CellChoice(click.Choice):
+    """A choice of the built-in cells, or `package.module:Name`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and ":" in value:
+            return value
+        return super().convert(value, param, ctx)
+
+
+def _allowed(spec: _Spec, value: Any) -> bool:
+    return value in spec.choices or (spec.field == "cell" and ":" in str(value))
 
 
 class GroupedOption(click.Option):
@@ -127,6 +157,10 @@ def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callab
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         for spec in reversed(OPTION_SPECS):
             default = _DEFAULTS[spec.field]
+            if spec.kind == "bool" or spec.multiple:  # flags and repeatable options: alike in both
+                f = click.option(*spec.decls, spec.field, cls=GroupedOption, group=spec.group, help=spec.help,
+                                 is_flag=spec.kind == "bool", multiple=spec.multiple, metavar=spec.metavar)(f)
+                continue
             if multi:
                 ptype: Any = str
                 help_ = spec.help + (" Lists x,y,z" + (" and ranges a:b, a:b:n." if spec.kind != "str" else "."))
@@ -134,7 +168,8 @@ def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callab
                     help_ += f" Choices: {', '.join(spec.choices)}."
                 default = None
             else:
-                ptype = click.Choice(spec.choices) if spec.choices else types[spec.kind]
+                ptype = (_CellChoice if spec.field == "cell" else click.Choice)(spec.choices) \
+                    if spec.choices else types[spec.kind]
                 help_ = spec.help
                 if spec.choices and len(spec.choices) > 5:
                     help_ += f" One of: {', '.join(spec.choices)}."
@@ -142,6 +177,7 @@ def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callab
             f = click.option(
                 *spec.decls, spec.field, cls=GroupedOption, group=spec.group, type=ptype,
                 default=default, show_default=default is not None and not multi, help=help_,
+                metavar=spec.metavar,
             )(f)
         return f
 
@@ -153,6 +189,10 @@ def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for spec in OPTION_SPECS:
         text = values.get(spec.field)
+        if spec.kind == "bool" or spec.multiple:  # a flag given, or repeated values as one
+            if text:
+                out[spec.field] = [True] if spec.kind == "bool" else [";".join(text)]
+            continue
         if text is None:
             continue
         name = spec.decls[0]
@@ -161,7 +201,7 @@ def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint=f"'{name}'") from None
         if spec.choices:
-            bad = [v for v in items if v not in spec.choices]
+            bad = [v for v in items if not _allowed(spec, v)]
             if bad:
                 raise click.BadParameter(
                     f"{', '.join(map(str, bad))} not one of: {', '.join(spec.choices)}",
@@ -173,12 +213,46 @@ def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
 
 def config_from_options(values: dict[str, Any]) -> Config:
     """Build a `Config` from single-valued options; a bad value is a usage error (exit 2)
-    naming the option."""
+    naming the option. A user's network (checkpoint, custom cell) is loaded and checked
+    here, and the configuration comes back with its cell and sizes (`check_networks`)."""
     fields = {s.field: values[s.field] for s in OPTION_SPECS if s.field in values}
+    for spec in OPTION_SPECS:
+        if spec.multiple and spec.field in fields:
+            fields[spec.field] = ";".join(fields[spec.field]) or None
     try:
-        return Config(**fields)
+        config = Config(**fields)
     except ValueError as exc:
         raise usage_error_for(exc) from None
+    ctx = click.get_current_context(silent=True)
+    act_given = ctx is None or ctx.get_parameter_source("act") == click.core.ParameterSource.COMMANDLINE
+    return check_networks([config], act_given)[0]
+
+
+def check_networks(configs: list[Config], act_given: bool) -> list[Config]:
+    """Load every checkpoint or custom cell of `configs` and check its options and input
+    file (`analysis.resolve_model`), before any work or writing: a problem is a one-line
+    usage error. Returns the configurations with their networks' cells and sizes.
+
+    `act_given`: whether `--act` was given; an `nn.RNN` state dict does not record its
+    nonlinearity, so it must be.
+    """
+    out = []
+    for config in configs:
+        if not config.fixed_weights and config.input in ("noise", "zeros", "constant"):
+            out.append(config)
+            continue
+        from ..analysis import resolve_model
+
+        try:
+            resolved, record = resolve_model(config)
+        except ValueError as exc:
+            raise usage_error_for(exc) from None
+        module_type = (record or {}).get("module_type", "")
+        if module_type.startswith("nn.RNN") and not act_given:
+            raise click.UsageError(f"checkpoint {config.checkpoint!r} holds an {module_type}, whose state dict "
+                                   "does not record its nonlinearity: give --act tanh or --act relu")
+        out.append(resolved)
+    return out
 
 
 def usage_error_for(exc: ValueError) -> click.UsageError:

@@ -4,7 +4,7 @@
 `render_text`); `plain_sentence` says the result in one sentence a student follows,
 with the numbers of the run.
 
-May import: `gradscope.results`, `gradscope.model`, `gradscope.config`.
+May import: `gradscope.results`, `gradscope.provenance`, `gradscope.model`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..config import GATES
+from ..provenance import network_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -87,17 +88,18 @@ def params_count(result: Result) -> int:
 def config_line(result: Result) -> str:
     """One line naming everything that determines the run."""
     c = result.config
+    net = result.provenance.get("checkpoint") or result.provenance.get("custom_cell")  # a user's network
     parts = [f"{c.cell} act={c.act}"]
     if c.cell != "rnn":
         parts.append(f"gates={c.gate_act}")
     parts += [
         f"N={c.hidden}",
         f"inputs={c.n_input}",
-        f"state D={c.state_dim}",
+        f"state D={net['state_dim'] if net else c.state_dim}",
         f"T={c.steps} (+{c.transient} transient)",
         f"trials={c.trials}",
         f"seed={c.seed}",
-        f"init={c.init} g={c.gain:g}",
+        network_text(result.provenance) if net else f"init={c.init} g={c.gain:g}",
     ]
     if c.bias_std is not None:
         parts.append(f"bias-std={c.bias_std:g}")

@@ -103,10 +103,18 @@ def build(config: Config, streams: list[dict[str, np.random.Generator]]) -> tupl
         act=config.act,
         gate_act=config.gate_act,
     )
-    d = config.state_dim
-    h0 = tensor([s["state"].normal(0.0, 1.0, d) * config.h0_std for s in streams])
+    h0, readouts = draw_states_and_readouts(streams, config.state_dim, config.hidden, config.h0_std)
+    return cell, tensor(h0), tensor(readouts)
+
+
+def draw_states_and_readouts(
+    streams: list[dict[str, np.random.Generator]], state_dim: int, hidden: int, h0_std: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per trial: the initial state ~ N(0, h0_std^2) `(D,)` and a unit readout `(N,)`
+    (float64), from the trial's `state` and `readout` streams."""
+    h0 = [s["state"].normal(0.0, 1.0, state_dim) * h0_std for s in streams]
     readouts = []
     for s in streams:
-        r = s["readout"].standard_normal(config.hidden)
+        r = s["readout"].standard_normal(hidden)
         readouts.append(r / np.linalg.norm(r))
-    return cell, h0, tensor(readouts)
+    return h0, readouts

@@ -4,13 +4,16 @@ A drive yields `(C, B, I)` blocks in step order, so a 10^5-step run never holds 
 transient inputs. Noise is drawn per trial from the trial's own stream in float64
 (chunked draws continue one stream, so the numbers do not depend on the chunk size).
 Files (`.npy` or `.csv`, shape `(steps, I)` shared by all trials, `(steps,)` when I = 1,
-or `(steps, B, I)`) are read without pickles and must cover transient + steps.
+or `(steps, B, I)`) must cover transient + steps (or be repeated, `input_loop`). A file
+that is wrong says what is wrong in one line naming it: empty, not numbers, a pickled
+or object `.npy` (refused, never unpickled), the wrong width, too short, NaN or inf.
 
 May import: `gradscope.config`.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,44 +23,130 @@ from ..config import Config
 MAX_FILE_BYTES = 2 * 1024**3
 
 
-def load_input_file(path: str, needed_steps: int, trials: int, input_size: int) -> np.ndarray:
-    """Read an input file as `(steps, B, I)` float64; `ValueError` says what is wrong."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"input file {path!r} does not exist or is not a file")
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"input file {path!r} is larger than 2 GiB")
+def _read_npy(p: Path, name: str) -> np.ndarray:
+    """A numeric `.npy` array (memory-mapped); its header is read first, so that an
+    object array is refused before anything could be unpickled."""
+    fmt = np.lib.format
+    with open(p, "rb") as fh:
+        try:
+            version = fmt.read_magic(fh)
+        except ValueError:
+            raise ValueError(f"input file {name} is not a NumPy .npy file (it does not start with "
+                             "the .npy signature): save it with numpy.save, or use .csv") from None
+        try:
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read_header(fh)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"input file {name} has a damaged .npy header") from None
+    if dtype.hasobject:
+        raise ValueError(f"input file {name} holds Python objects (dtype object), which gradscope "
+                         "never unpickles: save a numeric array, e.g. numpy.save(path, x.astype(float))")
+    if dtype.kind not in "fiub":
+        raise ValueError(f"input file {name} holds {dtype}, not real numbers")
+    if 0 in shape:
+        raise ValueError(f"input file {name} is empty (shape {shape})")
     try:
-        if p.suffix.lower() == ".npy":
-            arr = np.load(p, allow_pickle=False, mmap_mode="r")
-        else:
-            arr = np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=1)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"cannot read input file {path!r}: {first}") from None
-    if arr.dtype.kind not in "fiub":
-        raise ValueError(f"input file {path!r} holds {arr.dtype}, not numbers")
-    arr = np.asarray(arr, dtype=np.float64)
+        return np.load(p, allow_pickle=False, mmap_mode="r")
+    except ValueError:
+        raise ValueError(f"input file {name} is shorter than its header says (shape {shape}): "
+                         "it is truncated") from None
+
+
+_BAD_VALUE = re.compile(r"could not convert string '(.*)' to \w+ at row (\d+), column (\d+)")
+_RAGGED = re.compile(r"changed from (\d+) to (\d+) at row (\d+)")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_csv(p: Path, name: str) -> tuple[np.ndarray, int]:
+    """A comma-separated table of numbers, and the number of header lines skipped (a
+    first line that is not all numbers, such as `time,temperature`, is a header)."""
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"input file {name} is not a text table (it is not UTF-8): "
+                         "a .csv input holds comma-separated numbers") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"input file {name} is empty")
+    header = 0 if all(_is_number(v) for v in lines[0].split(",")) else 1
+    if header and len(lines) == 1:
+        raise ValueError(f"input file {name} has a header line and no numbers")
+    try:
+        arr = np.loadtxt(lines[header:], delimiter=",", dtype=np.float64, ndmin=1)
+    except ValueError as exc:
+        msg = str(exc)
+        bad, ragged = _BAD_VALUE.search(msg), _RAGGED.search(msg)
+        if bad:
+            value, row, col = bad.group(1), int(bad.group(2)), int(bad.group(3))
+            raise ValueError(f"input file {name} is not a table of numbers: line {row + 1 + header} "
+                             f"(column {col}) holds {value!r}") from None
+        if ragged:
+            was, now, row = ragged.groups()
+            raise ValueError(f"input file {name} is not a table: line {int(row) + header} has {now} "
+                             f"values where the lines before have {was}") from None
+        raise ValueError(f"input file {name} is not a table of numbers: {msg.splitlines()[0]}") from None
+    return arr, header
+
+
+def load_input_file(path: str, needed_steps: int, trials: int, input_size: int,
+                    loop: bool = False) -> np.ndarray:
+    """Read an input file as `(steps, B, I)` float64 covering `needed_steps` steps.
+
+    Arguments:
+        path: a `.npy` or `.csv` file, `(steps, I)`, `(steps,)` when I = 1, or `(steps, B, I)`.
+        needed_steps: transient + steps.
+        trials, input_size: B and I of the network.
+        loop: repeat the file from its start when it is shorter than `needed_steps`.
+
+    Raises:
+        `ValueError` naming the file and what is wrong with it, in one line.
+    """
+    p = Path(path)
+    name = repr(str(path))
+    if not p.is_file():
+        raise ValueError(f"input file {name} does not exist or is not a file")
+    size = p.stat().st_size
+    if size == 0:
+        raise ValueError(f"input file {name} is empty")
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"input file {name} is larger than 2 GiB")
+    header = 0
+    if p.suffix.lower() == ".npy":
+        arr = _read_npy(p, name)
+    else:
+        arr, header = _read_csv(p, name)
     if arr.ndim == 1 and input_size == 1:
         arr = arr[:, None]
     if arr.ndim == 2:
         if arr.shape[1] != input_size:
-            raise ValueError(
-                f"input file {path!r} has {arr.shape[1]} columns; input_size is {input_size}"
-            )
-        arr = np.broadcast_to(arr[:, None, :], (arr.shape[0], trials, input_size))
-    elif arr.ndim != 3 or arr.shape[1:] != (trials, input_size):
-        raise ValueError(
-            f"input file {path!r} has shape {arr.shape}; expected (steps, {input_size}) "
-            f"or (steps, {trials}, {input_size})"
-        )
-    if arr.shape[0] < needed_steps:
-        raise ValueError(
-            f"input file {path!r} has {arr.shape[0]} steps; transient + steps = {needed_steps}"
-        )
-    if not np.isfinite(arr[:needed_steps]).all():
-        raise ValueError(f"input file {path!r} contains non-finite values")
-    return arr
+            raise ValueError(f"input file {name} has {arr.shape[1]} column{'s' * (arr.shape[1] != 1)}; "
+                             f"the network takes {input_size} input{'s' * (input_size != 1)} per step")
+        arr = arr[:, None, :]
+    elif arr.ndim != 3 or arr.shape[1:] not in ((trials, input_size), (1, input_size)):
+        raise ValueError(f"input file {name} has shape {arr.shape}; the network takes (steps, {input_size}) "
+                         f"or (steps, {trials}, {input_size}) (steps x trials x inputs)")
+    steps = arr.shape[0]
+    if steps < needed_steps and not loop:
+        raise ValueError(f"input file {name} has {steps} steps; transient + steps = {needed_steps}: "
+                         "lower --steps or --transient, or repeat the file with --input-loop")
+    used = arr[:needed_steps] if steps >= needed_steps else arr
+    finite = np.isfinite(used).reshape(used.shape[0], -1).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        bad = used[row].ravel()[~np.isfinite(used[row].ravel())][0]
+        where = f"line {row + 1 + header}" if p.suffix.lower() != ".npy" else f"row {row}"
+        raise ValueError(f"input file {name} holds {bad} at {where} (step {row + 1}): "
+                         "inputs must be finite numbers")
+    reps = -(-needed_steps // steps)
+    out = np.asarray(used if reps == 1 else np.concatenate([used] * reps)[:needed_steps], dtype=np.float64)
+    return np.broadcast_to(out, (needed_steps, trials, input_size))
 
 
 class InputDrive:
@@ -72,7 +161,7 @@ class InputDrive:
         self.data = None
         if self.kind not in ("noise", "zeros", "constant"):
             needed = config.transient + config.steps
-            self.data = load_input_file(self.kind, needed, self.trials, self.size)[:needed]
+            self.data = load_input_file(self.kind, needed, self.trials, self.size, config.input_loop)
 
     def next(self, count: int) -> np.ndarray:
         start, self.position = self.position, self.position + count

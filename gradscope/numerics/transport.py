@@ -327,7 +327,11 @@ class _Sweep:
         if self.need_v:
             vecs = torch.stack(self.v_vec)  # (C, B, D)
             out["log_loss_grad"][:, lags] = self.v_add.T + host_log(stable_norm(vecs, -1)).T
-            if "weight_grad" in self.want:
+            if "weight_grad" in self.want and hasattr(self.cell, "weight_grad_norms"):
+                # stacked layers, custom cells: no single outer product; the cell gives the norms
+                norms = self.cell.weight_grad_norms(self.lin, vecs[order])[order]
+                out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
+            elif "weight_grad" in self.want:
                 lin_rev = {k: t[order] for k, t in self.lin.items()}
                 delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
                 h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]

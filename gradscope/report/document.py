@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import varied_fields
-from ..provenance import environment
+from ..provenance import environment, network_lines
 from ..results import Result
 from .columns import BEST_TEXT, summary_table
 from .figures import FIGURES
@@ -69,6 +69,8 @@ def report_document(
     doc.append(("code", command or "(no command recorded: written through the Python API)"))
     if notes:
         doc.append(("ul", list(notes)))
+    if network_lines(results, labels):  # checkpoints and custom cells: which file, which module
+        doc.append(("ul", network_lines(results, labels)))
     doc.append((
         "p",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in prov.items() if v) + ".",
