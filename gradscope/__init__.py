@@ -5,6 +5,8 @@ The public API, the only import most users need:
 - `Config`, `analyze`, `Result`, `NonFiniteStateError`: one measurement;
 - `simulate`, `unroll`, `transport`, `lyapunov_spectrum`, `RNNCell`, `LSTMCell`,
   `GRUCell`: the low-level pieces, for people who bring their own loop or weights;
+- `FuncCell` (any step function or module, by torch.func), `StackedCell` (layers),
+  `load_checkpoint`, `resolve_model`: the user's own networks;
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
   what `gradscope compare` and `gradscope replot` do.
 
@@ -33,6 +35,10 @@ _LAZY = {
     "RNNCell": "model.cells",
     "LSTMCell": "model.cells",
     "GRUCell": "model.cells",
+    "FuncCell": "model.funccell",
+    "StackedCell": "model.stacked",
+    "load_checkpoint": "model.checkpoints",
+    "resolve_model": "analysis",
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
     "write_report": "report.write",

@@ -173,7 +173,7 @@ class InputDrive:
             return np.zeros(shape)
         if self.kind == "constant":
             return np.full(shape, self.value)
-        return np.ascontiguousarray(self.data[start : start + count])
+        return self.data[start : start + count].copy()  # writable and contiguous
 
     def mean_square(self) -> float:
         """E[x^2] of one input coordinate (the mean-field input variance uses it)."""

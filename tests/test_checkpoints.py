@@ -1,0 +1,306 @@
+"""Checkpoints of real PyTorch modules, analysed as they are.
+
+The truth is the module's own forward (`nn.RNN/LSTM/GRU` and their `*Cell`), stepped
+one input at a time and differentiated by `torch.autograd` in float64: its step
+Jacobians, their products, a QR loop on them, and BPTT gradients of `r . h_T`. Nothing
+in here re-implements a cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.autograd.functional import jacobian
+from torch.func import functional_call
+
+from gradscope import Config, analyze, simulate
+
+I, N, B = 3, 4, 2  # inputs, hidden, trials
+T, TRANSIENT = 16, 4
+MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+
+
+def make_module(kind: str, act: str = "tanh", layers: int = 1, bias: bool = True, seed: int = 0):
+    torch.manual_seed(seed)
+    kw = {"nonlinearity": act} if kind == "rnn" else {}
+    return MODULES[kind](I, N, num_layers=layers, bias=bias, **kw).double()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> tuple[str, np.ndarray]:
+    """One input file `(steps, B, I)`: each trial its own sequence."""
+    xs = np.random.default_rng(3).standard_normal((T + TRANSIENT, B, I))
+    path = tmp_path_factory.mktemp("inputs") / "x.npy"
+    np.save(path, xs)
+    return str(path), xs
+
+
+def _flat(state, kind: str) -> torch.Tensor:
+    return torch.cat([state[0].reshape(-1), state[1].reshape(-1)]) if kind == "lstm" else state.reshape(-1)
+
+
+def _unflat(s: torch.Tensor, kind: str, layers: int):
+    if kind == "lstm":
+        return s[: layers * N].view(layers, 1, N), s[layers * N :].view(layers, 1, N)
+    return s.view(layers, 1, N)
+
+
+def gradscope_order(kind: str, layers: int) -> list[int]:
+    """Torch's flattened state `[h_0..h_{L-1}, (c_0..c_{L-1})]` in gradscope's stacked
+    order `[s_{L-1}; ...; s_0]`, `s_l = [h_l; c_l]` (DESIGN: h first, top layer first)."""
+    order = []
+    for layer in reversed(range(layers)):
+        order += list(range(layer * N, (layer + 1) * N))
+        if kind == "lstm":
+            order += list(range((layers + layer) * N, (layers + layer + 1) * N))
+    return order
+
+
+def module_jacobians(module, kind: str, xs: np.ndarray, layer: int | None = None) -> list[torch.Tensor]:
+    """Step Jacobians of the analysed window, from the module's own forward (zero initial
+    state), in gradscope's state order; `layer`: that layer's own block only."""
+    layers = module.num_layers
+    s = torch.zeros(layers * N * (2 if kind == "lstm" else 1), dtype=torch.float64)
+    order = gradscope_order(kind, layers)
+    keep = order if layer is None else [i for i in order if i % (layers * N) // N == layer]
+    jacs = []
+    for x in torch.as_tensor(xs):
+        def f(s):
+            return _flat(module(x.view(1, 1, I), _unflat(s, kind, layers))[1], kind)
+
+        jacs.append(jacobian(f, s)[keep][:, keep])
+        s = f(s).detach()
+    return jacs[TRANSIENT:]
+
+
+def log_spectral_curve(jacs: list[torch.Tensor]) -> np.ndarray:
+    """`log ||J_T ... J_{T-k+1}||_2` for k = 0..T, products formed naively (short T)."""
+    p = torch.eye(jacs[0].shape[0], dtype=torch.float64)
+    out = [0.0]
+    for j in reversed(jacs):
+        p = p @ j
+        out.append(float(torch.log(torch.linalg.svdvals(p)[0])))
+    return np.array(out)
+
+
+def qr_exponents(jacs: list[torch.Tensor], discard: int) -> np.ndarray:
+    """Benettin's QR loop on the Jacobians, every exponent, the first `discard` steps dropped."""
+    q = torch.eye(jacs[0].shape[0], dtype=torch.float64)
+    total = torch.zeros(q.shape[0], dtype=torch.float64)
+    for t, j in enumerate(jacs, 1):
+        q, r = torch.linalg.qr(j @ q)
+        if t > discard:
+            total += torch.log(torch.diagonal(r).abs())
+    return np.sort(total.numpy() / (len(jacs) - discard))[::-1]
+
+
+CASES = [(kind, act, layers, bias) for kind, act in (("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"),
+                                                     ("gru", "tanh"))
+         for layers in (1, 2) for bias in (True, False)]
+
+
+@pytest.mark.parametrize("kind, act, layers, bias", CASES)
+def test_checkpoint_curves_equal_the_modules_own_jacobians(kind, act, layers, bias, inputs, tmp_path):
+    module = make_module(kind, act, layers, bias)
+    path = tmp_path / ("m.safetensors" if kind == "gru" and layers == 2 else "m.pt")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        save_file(module.state_dict(), path)
+    else:
+        torch.save(module.state_dict(), path)
+    dim = layers * N * (2 if kind == "lstm" else 1)
+    result = analyze(Config(checkpoint=str(path), act=act, input=inputs[0], steps=T, transient=TRANSIENT,
+                            trials=B, spectral="exact", exponents=dim))
+    assert (result.config.cell, result.config.hidden, result.config.input_size) == (kind, N, I)
+    assert result.provenance["checkpoint"]["layers"] == layers
+    assert result.provenance["checkpoint"]["bias"] is bias
+    for b in range(B):
+        jacs = module_jacobians(module, kind, inputs[1][:, b])
+        np.testing.assert_allclose(result.curves["log_spectral"][b], log_spectral_curve(jacs), rtol=0, atol=1e-8)
+        np.testing.assert_allclose(result.curves["lyapunov_spectrum"][b], qr_exponents(jacs, T // 10),
+                                   rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_one_layer_driven_by_the_layers_below(kind, inputs, tmp_path):
+    module = make_module(kind, layers=3, seed=1)
+    torch.save({"model": {"rnn": module.state_dict()}, "epoch": 7}, tmp_path / "ckpt.pt")  # nested
+    result = analyze(Config(checkpoint=str(tmp_path / "ckpt.pt"), module="model.rnn", layer=1, input=inputs[0],
+                            steps=T, transient=TRANSIENT, trials=B, spectral="exact"))
+    assert result.provenance["checkpoint"]["module"] == "model.rnn"
+    for b in range(B):
+        jacs = module_jacobians(module, kind, inputs[1][:, b], layer=1)
+        np.testing.assert_allclose(result.curves["log_spectral"][b], log_spectral_curve(jacs), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_stacked_loss_and_weight_gradients_equal_bptt(kind, inputs, tmp_path):
+    """`dL/ds_{T-k}` and the per-step `dL/dW_hh` (every layer) for `L = r . h_T`, against
+    autograd through the module, with one copy of each `weight_hh` per step."""
+    module = make_module(kind, layers=2, seed=2)
+    torch.save(module.state_dict(), tmp_path / "m.pt")
+    config = Config(checkpoint=str(tmp_path / "m.pt"), input=inputs[0], steps=T, transient=TRANSIENT, trials=B)
+    result = analyze(config)
+    readout = simulate(config)[2]  # the same seeded readouts
+    names = ["weight_hh_l0", "weight_hh_l1"]
+    params = dict(module.named_parameters())
+    for b in range(B):
+        state = _unflat(torch.zeros(2 * N * (2 if kind == "lstm" else 1), dtype=torch.float64), kind, 2)
+        copies, states = [], [state]
+        for t, x in enumerate(torch.as_tensor(inputs[1][:, b])):
+            p = dict(params)
+            if t >= TRANSIENT:
+                copies.append({n: params[n].detach().clone().requires_grad_(True) for n in names})
+                p.update(copies[-1])
+            state = functional_call(module, p, (x.view(1, 1, I), state))[1]
+            states.append(state)
+        window = states[TRANSIENT:]  # s_0 .. s_T of the analysed window
+        top_h = (state[0] if kind == "lstm" else state)[-1, 0]
+        loss = readout[b] @ top_h
+        tensors = [v for c in copies for v in c.values()]
+        flat_states = [s for w in window for s in (w if kind == "lstm" else (w,))]
+        grads = torch.autograd.grad(loss, tensors + flat_states, allow_unused=True)
+        wgrads, sgrads = grads[: len(tensors)], grads[len(tensors):]
+        per_state = 2 if kind == "lstm" else 1
+        for k in range(T + 1):  # dL/ds_{T-k}: the state after window step T-k
+            g = [x for x in sgrads[(T - k) * per_state : (T - k + 1) * per_state] if x is not None]
+            expected = torch.sqrt(sum((x**2).sum() for x in g))
+            assert abs(result.curves["log_loss_grad"][b, k] - float(torch.log(expected))) < 1e-8
+        for k in range(T):  # the weights of window step T-k
+            g = wgrads[(T - k - 1) * 2 : (T - k) * 2]
+            expected = torch.sqrt(sum((x**2).sum() for x in g))
+            assert abs(result.curves["log_weight_grad"][b, k] - float(torch.log(expected))) < 1e-8
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_cell_module_checkpoints(kind, inputs, tmp_path):
+    """`nn.RNNCell`, `nn.LSTMCell`, `nn.GRUCell` state dicts: the cell's own forward."""
+    torch.manual_seed(4)
+    cell = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind](I, N).double()
+    torch.save(cell.state_dict(), tmp_path / "cell.pt")
+    result = analyze(Config(checkpoint=str(tmp_path / "cell.pt"), input=inputs[0], steps=T, transient=TRANSIENT,
+                            trials=B, spectral="exact"))
+    assert result.provenance["checkpoint"]["module_type"] == f"nn.{kind.upper()}Cell"
+    s = torch.zeros(N * (2 if kind == "lstm" else 1), dtype=torch.float64)
+    jacs = []
+    for x in torch.as_tensor(inputs[1][:, 0]):
+        def f(s):
+            out = cell(x.view(1, I), (s[:N].view(1, N), s[N:].view(1, N)) if kind == "lstm" else s.view(1, N))
+            return torch.cat([out[0].reshape(-1), out[1].reshape(-1)]) if kind == "lstm" else out.reshape(-1)
+
+        jacs.append(jacobian(f, s))
+        s = f(s).detach()
+    np.testing.assert_allclose(result.curves["log_spectral"][0], log_spectral_curve(jacs[TRANSIENT:]),
+                               rtol=0, atol=1e-8)
+
+
+# -- refusals: one line, a non-zero exit, no traceback, nothing written ---------------
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from gradscope.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=True)
+
+
+def assert_refused(args: list[str], out, *needles: str) -> str:
+    """The command exits 2 with one `Error:` line naming the problem, and writes nothing."""
+    res = _cli("decay", *args, "-T", "8", "--transient", "2", "--out", str(out))
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert res.exit_code == 2, res.output
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "Traceback" not in res.output, res.output
+    assert not out.exists()
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_refuses_a_file_that_is_not_a_checkpoint(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(np.random.default_rng(0).bytes(600))
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "text.safetensors").write_text("not a safetensors file")
+    assert_refused(["--checkpoint", str(tmp_path / "junk.pt")], tmp_path / "out", "junk.pt", "not a PyTorch checkpoint")
+    assert_refused(["--checkpoint", str(tmp_path / "empty.pt")], tmp_path / "out", "empty.pt", "is empty")
+    assert_refused(["--checkpoint", str(tmp_path / "text.safetensors")], tmp_path / "out", "not a safetensors file")
+    assert_refused(["--checkpoint", str(tmp_path / "missing.pt")], tmp_path / "out", "does not exist")
+
+
+def test_refuses_a_state_dict_without_a_recurrent_module(tmp_path):
+    torch.save(torch.nn.Linear(3, 4).state_dict(), tmp_path / "linear.pt")
+    assert_refused(["--checkpoint", str(tmp_path / "linear.pt")], tmp_path / "out", "no recurrent module", "2 tensors")
+
+
+class _RunsCode:
+    """Unpickling this runs `open(MARKER, "w")`: a pickle that tries to run code."""
+
+    marker = ""
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_that_runs_code_is_refused_and_never_run(tmp_path):
+    import subprocess
+    import sys
+
+    _RunsCode.marker = str(tmp_path / "code-ran")
+    torch.save({"rnn.weight_hh_l0": torch.zeros(4, 4), "payload": _RunsCode()}, tmp_path / "evil.pt")
+    line = assert_refused(["--checkpoint", str(tmp_path / "evil.pt")], tmp_path / "out", "pickled Python objects",
+                          "never loads")
+    assert not (tmp_path / "code-ran").exists(), line
+    torch.save(torch.nn.LSTM(3, 4), tmp_path / "whole.pt")  # a whole module, not its state dict
+    assert_refused(["--checkpoint", str(tmp_path / "whole.pt")], tmp_path / "out", "torch.nn.modules.rnn.LSTM",
+                   "state_dict()")
+    proc = subprocess.run([sys.executable, "-m", "gradscope", "decay", "--checkpoint", str(tmp_path / "evil.pt"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
+    assert not (tmp_path / "code-ran").exists() and not (tmp_path / "out").exists()
+
+
+def test_rnn_state_dict_needs_act(tmp_path):
+    torch.save(make_module("rnn", "relu").state_dict(), tmp_path / "rnn.pt")
+    assert_refused(["--checkpoint", str(tmp_path / "rnn.pt")], tmp_path / "out", "--act tanh or --act relu")
+    assert_refused(["--checkpoint", str(tmp_path / "rnn.pt"), "--act", "sigmoid"], tmp_path / "out",
+                   "--act", "tanh or relu")
+    res = _cli("decay", "--checkpoint", str(tmp_path / "rnn.pt"), "--act", "relu", "-T", "8", "--transient", "2", "-q")
+    assert res.exit_code == 0, res.output
+
+
+def test_refuses_by_name_what_it_cannot_analyse(tmp_path):
+    torch.save(torch.nn.LSTM(3, 4, bidirectional=True).state_dict(), tmp_path / "bi.pt")
+    torch.save(torch.nn.LSTM(3, 4, proj_size=2).state_dict(), tmp_path / "proj.pt")
+    torch.save({"enc": torch.nn.GRU(3, 4).state_dict(), "dec": torch.nn.LSTM(4, 4, 2).state_dict()},
+               tmp_path / "two.pt")
+    torch.save(torch.nn.GRU(3, 4, 2).state_dict(), tmp_path / "gru2.pt")
+    out = tmp_path / "out"
+    assert_refused(["--checkpoint", str(tmp_path / "bi.pt")], out, "bidirectional")
+    assert_refused(["--checkpoint", str(tmp_path / "proj.pt")], out, "proj_size=2")
+    assert_refused(["--checkpoint", str(tmp_path / "two.pt")], out, "2 recurrent modules", "'enc' (nn.GRU",
+                   "'dec' (nn.LSTM, 2 layers", "--module")
+    assert_refused(["--checkpoint", str(tmp_path / "two.pt"), "--module", "decoder"], out, "--module", "'enc'")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--layer", "2"], out, "--layer", "2 layers (0..1)")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--gain", "2"], out, "--gain", "weights are fixed")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--cell", "lstm"], out, "--cell", "nn.GRU")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--act", "relu"], out, "--act", "nn.GRU")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--exponents", "9"], out, "--exponents", "8")
+    assert_refused(["--checkpoint", str(tmp_path / "gru2.pt"), "--input", "zeros", "--input-size", "5"], out,
+                   "--input-size", "takes 3 inputs")
+
+
+def test_checkpoint_in_json_and_compare_side_by_side(tmp_path):
+    import json
+
+    torch.save(make_module("gru", seed=0).state_dict(), tmp_path / "init.pt")
+    torch.save(make_module("gru", seed=1).state_dict(), tmp_path / "trained.pt")
+    res = _cli("decay", "--checkpoint", str(tmp_path / "init.pt"), "-T", "10", "--transient", "2", "--json")
+    doc = json.loads(res.output)
+    ck = doc["provenance"]["checkpoint"]
+    assert ck["path"] == str(tmp_path / "init.pt") and len(ck["sha256"]) == 64 and ck["module_type"] == "nn.GRU"
+    assert "fixed" in ck["weights"] and doc["config"]["h0_std"] == 0.0
+    res = _cli("compare", "--checkpoint", f"{tmp_path / 'init.pt'},{tmp_path / 'trained.pt'}", "-T", "10",
+               "--transient", "2", "--no-cache", "--format", "svg", "--out", str(tmp_path / "report"), "-q")
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "init.pt (nn.GRU, sha256" in md.replace("\\_", "_") and "trained.pt (nn.GRU, sha256" in md

@@ -1,0 +1,153 @@
+"""Custom cells (`FuncCell`, torch.func) reproduce the built-in cells they re-implement:
+every curve of the transport and the Lyapunov spectrum, to 1e-10 in float64."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from gradscope import Config, FuncCell, analyze, lyapunov_spectrum, simulate, transport, unroll
+
+
+def rnn_step(s, x, p):
+    return torch.tanh(p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ s + p["bias_hh"])
+
+
+def lstm_step(state, x, p):
+    h, c = state
+    i, f, g, o = (p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]).chunk(4)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+class _Window:
+    """A drive that replays the inputs of a trajectory."""
+
+    def __init__(self, inputs: torch.Tensor) -> None:
+        self.inputs, self.position = inputs.numpy(), 0
+
+    def next(self, count: int) -> np.ndarray:
+        start, self.position = self.position, self.position + count
+        return self.inputs[start : start + count]
+
+
+def every_curve(cell, traj, readout) -> dict[str, np.ndarray]:
+    out = transport(cell, traj.states, traj.inputs, readout, spectral="exact")
+    out.update(lyapunov_spectrum(cell, traj.states, traj.inputs, cell.state_dim))
+    return out
+
+
+def assert_same_curves(a: dict, b: dict, atol: float = 1e-10) -> None:
+    assert set(a) == set(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=0, atol=atol, err_msg=key)
+        assert not np.isnan(np.asarray(a[key], dtype=float)).all() or key == "fast_check", key
+
+
+@pytest.mark.parametrize("cell_name, step, sizes", [("rnn", rnn_step, 6), ("lstm", lstm_step, (6, 6))])
+def test_plain_function_reproduces_the_builtin_cell(cell_name, step, sizes):
+    """Per-trial weights drawn by gradscope, the same trajectory, every curve."""
+    config = Config(cell=cell_name, hidden=6, input_size=3, steps=40, transient=10, trials=3, seed=5)
+    builtin, traj, readout, _ = simulate(config)
+    custom = FuncCell(step, sizes, 3, params=builtin.parameters(), per_trial=True, trials=3, chunk_size=7)
+    replay = unroll(custom, traj.states[0], _Window(traj.inputs), 0, config.steps)
+    np.testing.assert_allclose(replay.states.numpy(), traj.states.numpy(), rtol=0, atol=1e-12)
+    assert_same_curves(every_curve(custom, replay, readout), every_curve(builtin, traj, readout))
+
+
+GRU_MODULE = '''
+"""A GRU written as an nn.Module (PyTorch's formulas), for the custom-cell tests."""
+import torch
+
+
+class MyGRU(torch.nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.weight_ih = torch.nn.Parameter(torch.randn(3 * hidden_size, input_size))
+        self.weight_hh = torch.nn.Parameter(torch.randn(3 * hidden_size, hidden_size))
+        self.bias_ih = torch.nn.Parameter(torch.randn(3 * hidden_size))
+        self.bias_hh = torch.nn.Parameter(torch.randn(3 * hidden_size))
+
+    def forward(self, x, h):
+        xr, xz, xn = (self.weight_ih @ x + self.bias_ih).chunk(3)
+        hr, hz, hn = (self.weight_hh @ h + self.bias_hh).chunk(3)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        return (1 - z) * torch.tanh(xn + r * hn) + z * h
+
+
+def wrong_shape():
+    return MyCell()
+
+
+class MyCell(torch.nn.Module):
+    state_size, input_size = 4, 3
+
+    def forward(self, x, h):
+        return torch.cat([h, h])
+
+
+def fused():
+    return torch.nn.LSTMCell(3, 4)
+'''
+
+
+@pytest.fixture
+def cells_module(tmp_path, monkeypatch):
+    (tmp_path / "gs_test_cells.py").write_text(textwrap.dedent(GRU_MODULE))
+    monkeypatch.chdir(tmp_path)  # --cell finds modules in the current directory
+    yield "gs_test_cells"
+    import sys
+
+    sys.modules.pop("gs_test_cells", None)
+
+
+def test_module_cell_with_checkpoint_reproduces_the_analytic_gru(cells_module, tmp_path):
+    """`--cell gs_test_cells:MyGRU --cell-arg ... --checkpoint gru.pt` against the same
+    checkpoint through the built-in GRU: every curve."""
+    torch.manual_seed(0)
+    torch.save(torch.nn.GRUCell(3, 4).double().state_dict(), tmp_path / "gru.pt")
+    common = dict(checkpoint=str(tmp_path / "gru.pt"), steps=30, transient=5, trials=2, spectral="exact",
+                  exponents=4, input_std=2.0)
+    custom = analyze(Config(cell=f"{cells_module}:MyGRU", cell_args="input_size=3;hidden_size=4", **common))
+    builtin = analyze(Config(**common))
+    assert custom.provenance["custom_cell"]["recurrent"] == ["weight_hh"]
+    assert (custom.config.hidden, custom.config.input_size, custom.config.h0_std) == (4, 3, 0.0)
+    keys = [k for k in builtin.curves if k != "lag"]
+    assert_same_curves({k: custom.curves[k] for k in keys}, {k: builtin.curves[k] for k in keys})
+    for key in ("growth_rate", "horizon", "lambda_1", "sum_exponents"):
+        assert custom.summary[key] == pytest.approx(builtin.summary[key], abs=1e-10)
+
+
+def test_custom_cell_on_the_command_line(cells_module):
+    from click.testing import CliRunner
+
+    from gradscope.cli import main
+
+    res = CliRunner().invoke(main, ["decay", "--cell", f"{cells_module}:MyGRU", "--cell-arg", "input_size=3",
+                                    "--cell-arg", "hidden_size=4", "-T", "20", "--transient", "5", "-q"])
+    assert res.exit_code == 0, res.output
+    for args, needle in [
+        ([f"{cells_module}:Nope"], "gs_test_cells has no Nope"),
+        (["no_such_module_xyz:Cell"], "cannot import no_such_module_xyz"),
+        ([f"{cells_module}:wrong_shape"], "returned (8,) per example; the declared state has 4 numbers"),
+        ([f"{cells_module}:fused"], "LSTMCell, whose fused kernel torch.func cannot batch"),
+        ([f"{cells_module}:MyGRU", "--cell-arg", "size=3"], "MyGRU(**{'size': 3}) raised TypeError"),
+    ]:
+        res = CliRunner().invoke(main, ["decay", "--cell", *args, "-T", "5", "--transient", "1"])
+        lines = res.output.strip().splitlines()
+        assert res.exit_code == 2 and len(lines) == 1 and needle in lines[0], res.output
+
+
+def test_funccell_without_parameters_has_no_weight_gradient():
+    w = torch.randn(5, 5, dtype=torch.float64) / 3
+    cell = FuncCell(lambda s, x: torch.tanh(w @ s + x), state_size=5, input_size=5, trials=2)
+    s, x = torch.randn(4, 2, 5, dtype=torch.float64), torch.randn(4, 2, 5, dtype=torch.float64)
+    lin = cell.linearize(s, x)
+    expected = (1 - torch.tanh(s @ w.T + x) ** 2).unsqueeze(-1) * w
+    torch.testing.assert_close(cell.jacobian(lin), expected)
+    torch.testing.assert_close(cell.input_jacobian(lin), torch.diag_embed(1 - torch.tanh(s @ w.T + x) ** 2))
+    assert torch.isnan(cell.weight_grad_norms(lin, torch.ones_like(s))).all()
