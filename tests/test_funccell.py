@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from gradscope import Config, FuncCell, analyze, lyapunov_spectrum, simulate, transport, unroll
+from gradscope import (
+    Config,
+    FuncCell,
+    analyze,
+    lyapunov_spectrum,
+    simulate,
+    transport,
+    unroll,
+)
 
 
 def rnn_step(s, x, p):
