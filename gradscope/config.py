@@ -259,7 +259,7 @@ def _validate_user_network(c: Config) -> None:
         raise ValueError(f"module must be a name in the checkpoint, got {c.module!r}")
     if c.fixed_weights:
         what = "--checkpoint: its weights are fixed" if c.checkpoint else "a custom cell: its constructor makes the weights (--cell-arg)"
-        for name in _DRAW_FIELDS:
+        for name in _DRAW_FIELDS + (("act", "gate_act") if c.custom else ()):
             if getattr(c, name) != _DEFAULT_VALUES[name]:
                 raise ValueError(f"{name}={getattr(c, name)!r} has no effect with {what}; drop it")
     if not isinstance(c.input_loop, bool):

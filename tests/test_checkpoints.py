@@ -304,3 +304,20 @@ def test_checkpoint_in_json_and_compare_side_by_side(tmp_path):
     assert res.exit_code == 0, res.output
     md = (tmp_path / "report" / "report.md").read_text()
     assert "init.pt (nn.GRU, sha256" in md.replace("\\_", "_") and "trained.pt (nn.GRU, sha256" in md
+
+
+def test_cache_key_follows_the_file_and_not_what_is_inferred(tmp_path):
+    """A retrained checkpoint at the same path is another run; resolving the network (cell,
+    sizes filled in) keeps the key, so the run cache finds it again."""
+    from gradscope import resolve_model
+
+    path = tmp_path / "m.pt"
+    torch.save(make_module("lstm", seed=0).state_dict(), path)
+    config = Config(checkpoint=str(path), steps=20)
+    resolved, record = resolve_model(config)
+    assert (resolved.cell, resolved.hidden, resolved.input_size, record["state_dim"]) == ("lstm", N, I, 2 * N)
+    assert resolved.key() == config.key()
+    before = config.key()
+    torch.save(make_module("lstm", seed=1).state_dict(), path)
+    assert config.key() != before
+    assert Config().key() == Config(input_loop=False, checkpoint=None).key()  # new options at defaults: old keys

@@ -16,7 +16,7 @@ from gradscope.report.checks import compare_checks
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = ["api_quickstart.py", "orthogonal_oracle.py", "underflow.py"]
-REPORTS = {"textbook": "textbook.py", "critical-init": "critical_init.py"}
+REPORTS = {"textbook": "textbook.py", "critical-init": "critical_init.py", "training": "training.py"}
 
 
 def _load(name: str):
@@ -93,3 +93,16 @@ def test_compare_checks_sees_a_change() -> None:
     new["claims"][0]["verdict"] = "not supported"
     diffs = compare_checks(new, old)
     assert len(diffs) == 2 and "verdict" in diffs[0] and "growth_rate" in diffs[1]
+
+
+def test_weather_data_set_is_made_here_and_committed_as_made(tmp_path: Path) -> None:
+    """examples/weather.py writes the committed examples/data/weather.csv byte for byte,
+    and gradscope reads it as an input file."""
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "weather.py"), "--out", str(tmp_path / "w.csv")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "w.csv").read_bytes() == (EXAMPLES / "data" / "weather.csv").read_bytes()
+    from gradscope.model.inputs import load_input_file
+
+    data = load_input_file(str(EXAMPLES / "data" / "weather.csv"), 1200, 1, 3)
+    assert data.shape == (1200, 1, 3) and abs(float(data.std()) - 1) < 0.1

@@ -89,8 +89,8 @@ def config_line(result: Result) -> str:
     """One line naming everything that determines the run."""
     c = result.config
     net = result.provenance.get("checkpoint") or result.provenance.get("custom_cell")  # a user's network
-    parts = [f"{c.cell} act={c.act}"]
-    if c.cell != "rnn":
+    parts = [c.cell if c.custom else f"{c.cell} act={c.act}"]
+    if c.cell != "rnn" and not c.custom:
         parts.append(f"gates={c.gate_act}")
     parts += [
         f"N={c.hidden}",
