@@ -191,7 +191,7 @@ def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
         text = values.get(spec.field)
         if spec.kind == "bool" or spec.multiple:  # a flag given, or repeated values as one
             if text:
-                out[spec.field] = [True] if spec.kind == "bool" else [";".join(text)]
+                out[spec.field] = [True] if spec.kind == "bool" else [";".join(text).replace(",", ";")]
             continue
         if text is None:
             continue
