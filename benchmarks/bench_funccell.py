@@ -7,7 +7,7 @@ Run from the repository root:
     python benchmarks/bench_funccell.py --quick         # T = 1000, a smoke run (~10 s)
 
 Both cells are the same network: the FuncCell is a plain-function LSTM step
-(`step((h, c), x, params)`, PyTorch's formulas) given the analytic cell's own weights,
+(`examples/mycells.py:lstm_step`, PyTorch's formulas) given the analytic cell's own weights,
 and both run from the same initial state on the same inputs. Rows, each the best of
 --repeat runs taken in interleaved rounds (A then F, so that a change of load hits both):
 
@@ -23,6 +23,7 @@ benchmarks/results/funccell-<threads>t[-busy][-quick].json.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -34,34 +35,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gradscope import Config, FuncCell, simulate, transport, unroll
+from gradscope import Config, FuncCell, ReplayDrive, simulate, transport, unroll
 from gradscope.numerics.logspace import chunk_length
 
 HERE = Path(__file__).resolve().parent
 
 
-def lstm_step(state, x, p):
-    """One LSTM step for one example, PyTorch's formulas (gates i, f, g, o)."""
-    h, c = state
-    i, f, g, o = (p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]).chunk(4)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-class Replay:
-    """A drive that replays stored inputs `(T, B, I)`."""
-
-    def __init__(self, inputs: torch.Tensor) -> None:
-        self.inputs, self.position = inputs.to(torch.float64).numpy(), 0
-
-    def next(self, count: int) -> np.ndarray:
-        start, self.position = self.position, self.position + count
-        return self.inputs[start : start + count]
+def example_lstm_step():
+    """`examples/mycells.py:lstm_step`, loaded by path (the examples are no package)."""
+    spec = importlib.util.spec_from_file_location("example_mycells", HERE.parent / "examples" / "mycells.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lstm_step
 
 
 def time_unroll(cell, traj, steps):
     start = time.perf_counter()
-    out = unroll(cell, traj.states[0], Replay(traj.inputs), 0, steps)
+    out = unroll(cell, traj.states[0], ReplayDrive(traj.inputs), 0, steps)
     return time.perf_counter() - start, out
 
 
@@ -101,7 +91,7 @@ def main(argv=None) -> int:
         config = Config(cell="lstm", hidden=args.hidden, steps=args.steps, transient=0, trials=args.trials,
                         dtype=args.dtype, seed=0)
         analytic, traj, readout, _ = simulate(config)
-        func = FuncCell(lstm_step, (args.hidden, args.hidden), args.hidden, params=analytic.parameters(),
+        func = FuncCell(example_lstm_step(), (args.hidden, args.hidden), args.hidden, params=analytic.parameters(),
                         per_trial=True, trials=args.trials)
         best = {}
         outputs = {}

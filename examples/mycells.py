@@ -7,6 +7,9 @@
 neuroscience write it. alpha = 1 is the vanilla tanh RNN; a small alpha keeps every
 unit's own past, so gradients decay more slowly. gradscope differentiates it with
 torch.func (`FuncCell`); the weight gradient is over `weight_hh`.
+
+`lstm_step` is a cell written as a plain function, for the Python API:
+`FuncCell(lstm_step, state_size=(N, N), input_size=I, params={"weight_ih": ..., ...})`.
 """
 
 from __future__ import annotations
@@ -33,3 +36,11 @@ class LeakyRNN(torch.nn.Module):
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         drive = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh
         return (1 - self.alpha) * h + self.alpha * torch.tanh(drive)
+
+
+def lstm_step(state: tuple[torch.Tensor, torch.Tensor], x: torch.Tensor, p: dict) -> tuple:
+    """One step of PyTorch's LSTM (gates i, f, g, o) for one example: `(h, c), x -> (h', c')`."""
+    h, c = state
+    i, f, g, o = (p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]).chunk(4)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c

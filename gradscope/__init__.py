@@ -6,7 +6,8 @@ The public API, the only import most users need:
 - `simulate`, `unroll`, `transport`, `lyapunov_spectrum`, `RNNCell`, `LSTMCell`,
   `GRUCell`: the low-level pieces, for people who bring their own loop or weights;
 - `FuncCell` (any step function or module, by torch.func), `StackedCell` (layers),
-  `load_checkpoint`, `resolve_model`: the user's own networks;
+  `load_checkpoint`, `resolve_model`: the user's own networks; `ReplayDrive` (stored
+  inputs as a drive for `unroll`);
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
   what `gradscope compare` and `gradscope replot` do.
 
@@ -36,6 +37,7 @@ _LAZY = {
     "LSTMCell": "model.cells",
     "GRUCell": "model.cells",
     "FuncCell": "model.funccell",
+    "ReplayDrive": "model.inputs",
     "StackedCell": "model.stacked",
     "load_checkpoint": "model.checkpoints",
     "resolve_model": "analysis",

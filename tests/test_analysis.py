@@ -249,14 +249,14 @@ def test_input_files(tmp_path):
     bad = {
         "short.npy": (np.zeros((5, 3)), "transient \\+ steps"),
         "wide.npy": (np.zeros((steps, 4)), "4 columns"),
-        "nan.npy": (np.full((steps, 3), np.nan), "non-finite"),
+        "nan.npy": (np.full((steps, 3), np.nan), "holds nan at row 0"),
     }
     for name, (arr, msg) in bad.items():
         np.save(tmp_path / name, arr)
         with pytest.raises(ValueError, match=msg):
             analyze(Config(input=str(tmp_path / name), input_size=3, **SMALL))
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match="cannot read input file"):
+    with pytest.raises(ValueError, match="holds Python objects"):
         analyze(Config(input=str(tmp_path / "obj.npy"), input_size=3, **SMALL))
     with pytest.raises(ValueError, match="does not exist"):
         analyze(Config(input=str(tmp_path / "missing.csv"), **SMALL))

@@ -3,7 +3,9 @@ every curve of the transport and the Lyapunov spectrum, to 1e-10 in float64."""
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ import torch
 from gradscope import (
     Config,
     FuncCell,
+    ReplayDrive,
     analyze,
     lyapunov_spectrum,
     simulate,
@@ -19,27 +22,22 @@ from gradscope import (
     unroll,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _example_cells():
+    """examples/mycells.py, loaded by path (the examples are no package)."""
+    spec = importlib.util.spec_from_file_location("example_mycells", ROOT / "examples" / "mycells.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lstm_step = _example_cells().lstm_step  # a plain-function LSTM, as a user writes one
+
 
 def rnn_step(s, x, p):
     return torch.tanh(p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ s + p["bias_hh"])
-
-
-def lstm_step(state, x, p):
-    h, c = state
-    i, f, g, o = (p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]).chunk(4)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-class _Window:
-    """A drive that replays the inputs of a trajectory."""
-
-    def __init__(self, inputs: torch.Tensor) -> None:
-        self.inputs, self.position = inputs.numpy(), 0
-
-    def next(self, count: int) -> np.ndarray:
-        start, self.position = self.position, self.position + count
-        return self.inputs[start : start + count]
 
 
 def every_curve(cell, traj, readout) -> dict[str, np.ndarray]:
@@ -61,7 +59,7 @@ def test_plain_function_reproduces_the_builtin_cell(cell_name, step, sizes):
     config = Config(cell=cell_name, hidden=6, input_size=3, steps=40, transient=10, trials=3, seed=5)
     builtin, traj, readout, _ = simulate(config)
     custom = FuncCell(step, sizes, 3, params=builtin.parameters(), per_trial=True, trials=3, chunk_size=7)
-    replay = unroll(custom, traj.states[0], _Window(traj.inputs), 0, config.steps)
+    replay = unroll(custom, traj.states[0], ReplayDrive(traj.inputs), 0, config.steps)
     np.testing.assert_allclose(replay.states.numpy(), traj.states.numpy(), rtol=0, atol=1e-12)
     assert_same_curves(every_curve(custom, replay, readout), every_curve(builtin, traj, readout))
 
@@ -165,11 +163,9 @@ def test_example_leaky_rnn_at_alpha_1_is_the_vanilla_rnn(tmp_path, monkeypatch):
     """`examples/mycells.py:LeakyRNN` (the README's custom cell) with alpha = 1 is a tanh
     RNN; loaded from its own state dict it gives every curve of the analytic RNN."""
     import sys
-    from pathlib import Path
 
-    monkeypatch.chdir(Path(__file__).resolve().parents[1])
-    monkeypatch.syspath_prepend(str(Path.cwd()))
-    from examples.mycells import LeakyRNN
+    monkeypatch.chdir(ROOT)  # --cell examples.mycells:LeakyRNN, as the README runs it
+    LeakyRNN = _example_cells().LeakyRNN
 
     torch.manual_seed(3)
     torch.save(LeakyRNN(hidden_size=5, input_size=3, alpha=1.0, gain=2.0).state_dict(), tmp_path / "leaky.pt")
@@ -186,9 +182,8 @@ def test_example_leaky_rnn_at_alpha_1_is_the_vanilla_rnn(tmp_path, monkeypatch):
 
 def test_readme_custom_cell_example_runs():
     import re
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Custom cells", 1)[1].split("\n### ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
     namespace: dict = {}
@@ -196,6 +191,6 @@ def test_readme_custom_cell_example_runs():
     cell = namespace["cell"]
     s0 = torch.zeros(8, 32, dtype=torch.float64)
     x = torch.randn(20, 8, 4, dtype=torch.float64)
-    traj = unroll(cell, s0, _Window(x), 0, 20)
+    traj = unroll(cell, s0, ReplayDrive(x), 0, 20)
     out = transport(cell, traj.states, traj.inputs, torch.eye(32, dtype=torch.float64)[:8])
     assert np.isfinite(out["log_spectral"]).all() and out["log_spectral"].shape == (8, 21)

@@ -71,7 +71,8 @@ class _Spec:
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order), or "
-          "package.module:Name, a cell of yours (imports and runs your code).", CELLS),
+          "package.module:Name, a cell of yours (imports and runs your code).", CELLS,
+          metavar="[" + "|".join(CELLS) + "|pkg.mod:Name]"),
     _Spec("cell_args", ("--cell-arg",), "str", "Network", "key=value for a custom cell's constructor "
           "(repeatable).", metavar="KEY=VALUE", multiple=True),
     _Spec("checkpoint", ("--checkpoint",), "str", "Network", "A trained network: .pt/.pth/.safetensors state "

@@ -66,9 +66,10 @@ def custom_cell(config: Config) -> tuple[FuncCell, dict[str, Any]]:
             raise ValueError(f"cell={config.cell!r} is an object, not a class or factory: it takes no cell_args")
         made = obj
     elif callable(obj):
-        torch.manual_seed(config.seed)
         try:
-            made = obj(**args)
+            with torch.random.fork_rng():  # seeded draws, the caller's generator left as it was
+                torch.manual_seed(config.seed)
+                made = obj(**args)
         except Exception as exc:  # the user's constructor
             raise ValueError(f"cell={config.cell!r}: {config.cell}(**{args}) raised "
                              f"{type(exc).__name__}: {_first_line(exc)}") from None

@@ -182,6 +182,22 @@ class InputDrive:
         return float(np.mean(np.square(self.data)))
 
 
+class ReplayDrive:
+    """A drive that replays stored inputs `(T, B, I)` (a tensor or array) from the start:
+    for `unroll(cell, s0, ReplayDrive(traj.inputs), 0, T)` on another cell."""
+
+    def __init__(self, inputs) -> None:
+        self.inputs = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs, dtype=np.float64)
+        self.position = 0
+
+    def next(self, count: int) -> np.ndarray:
+        start, self.position = self.position, self.position + count
+        return self.inputs[start : start + count]
+
+    def mean_square(self) -> float:
+        return float(np.mean(np.square(self.inputs)))
+
+
 def config_mean_square(kind: str, std: float, value: float) -> float | None:
     """E[x^2] of a generated drive (`noise`, `zeros`, `constant`); None for a file, whose
     inputs only a run knows."""
