@@ -60,11 +60,13 @@ class _Spec:
     group: str
     help: str
     choices: tuple[str, ...] | None = None
+    metavar: str | None = None  # e.g. K|all for a count or a word
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 OPTION_SPECS: tuple[_Spec, ...] = (
-    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order).", CELLS),
+    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (rnn, lstm, gru: PyTorch's; `gradscope cells`).",
+          CELLS),
     _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru candidate tanh.", ACTIVATION_NAMES),
     _Spec("gate_act", ("--gate-act",), "str", "Network", "Gate activation of lstm/gru.", ACTIVATION_NAMES),
     _Spec("hidden", ("--hidden", "-n"), "int", "Network", "Hidden size N (LSTM state is 2N)."),
@@ -73,7 +75,13 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("gain", ("--gain", "-g"), "float", "Network", "Initialisation gain g."),
     _Spec("bias_std", ("--bias-std",), "float", "Network",
           "b_ih ~ N(0, s^2), b_hh = 0 [default: PyTorch biases for default init, else 0]."),
-    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias."),
+    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias "
+          "(minimalrnn: to the bias of its gate u)."),
+    _Spec("step_size", ("--step-size",), "float", "Network",
+          "antisymmetric: eps; cornn: dt [default: 0.01; 0.042]."),
+    _Spec("diffusion", ("--diffusion",), "float", "Network", "antisymmetric: gamma [default: 0.01]."),
+    _Spec("stiffness", ("--stiffness",), "float", "Network", "cornn: gamma, the restoring force [default: 2.7]."),
+    _Spec("damping", ("--damping",), "float", "Network", "cornn: epsilon, the damping [default: 4.7]."),
     _Spec("steps", ("--steps", "-T"), "int", "Run", "Analysed steps T (lags 0..T)."),
     _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
     _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
@@ -84,7 +92,14 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("input_std", ("--input-std",), "float", "Input", "Standard deviation of noise input."),
     _Spec("input_value", ("--input-value",), "float", "Input", "Value of constant input."),
     _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
-    _Spec("exponents", ("--exponents",), "int", "Numerics", "Lyapunov exponents to estimate (0: none)."),
+    _Spec("exponents", ("--exponents",), "str", "Numerics",
+          "Lyapunov exponents to estimate: K (the top K), all, or 0 (none; spectrum: all up to 64).",
+          metavar="K|all"),
+    _Spec("qr_every", ("--qr-every",), "str", "Numerics",
+          "Steps between QR re-orthonormalisations: M, or auto (the frame's spread kept within "
+          "eps^-1/2 of the dtype).", metavar="M|auto"),
+    _Spec("frame_transient", ("--frame-transient",), "int", "Numerics",
+          "Steps that align the QR frame before exponents are accumulated [default: steps // 10]."),
     _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
     _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
 )
@@ -142,6 +157,7 @@ def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callab
             f = click.option(
                 *spec.decls, spec.field, cls=GroupedOption, group=spec.group, type=ptype,
                 default=default, show_default=default is not None and not multi, help=help_,
+                metavar=spec.metavar,
             )(f)
         return f
 
