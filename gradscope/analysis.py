@@ -53,17 +53,23 @@ def simulate(config: Config, progress: Progress | None = None) -> tuple:
     """
     import torch
 
-    from .model.initialization import build, trial_streams
-    from .model.inputs import InputDrive
     from .numerics.unroll import unroll
 
     config = config.resolved()
-    streams = trial_streams(config.seed, config.trials)
-    drive = InputDrive(config, [s["inputs"] for s in streams])
     with torch.no_grad():
-        cell, h0, readout = build(config, streams)
+        cell, h0, readout, drive = _draw(config)
         traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
     return cell, traj, readout, drive
+
+
+def _draw(config: Config) -> tuple:
+    """The batched cell, initial states, readouts and input drive of a resolved config."""
+    from .model.initialization import build, trial_streams
+    from .model.inputs import InputDrive
+
+    streams = trial_streams(config.seed, config.trials)
+    drive = InputDrive(config, [s["inputs"] for s in streams])
+    return (*build(config, streams), drive)
 
 
 def analyze(
@@ -142,10 +148,13 @@ def spectrum(
     if not config.n_exponents:
         config = dataclasses.replace(config, exponents=min(config.state_dim, SPECTRUM_CAP))
     config = _checked(config)
-    cell, traj, _, drive = simulate(config, progress)
-    curves: dict = {}
     with torch.no_grad():
-        lyap = _spectrum_of(config, cell, traj, curves, progress)
+        cell, h0, _, drive = _draw(config)
+        lyap, traj = _streamed_spectrum(config, cell, h0, drive, progress)
+    curves: dict = {}
+    if lyap is not None:
+        curves.update({k: lyap[k] for k in SPECTRUM_CURVES})
+        curves["lyapunov_mean_log_det"] = lyap["mean_log_det"]
     warnings: list[str] = []
     s = _status(config, traj, warnings)
     s.update(_theory(config, cell, drive, warnings))
@@ -157,6 +166,33 @@ def spectrum(
     if strict and result.status != "ok":
         raise NonFiniteStateError(summary["warnings"][0], result)
     return result
+
+
+def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | None) -> tuple:
+    """Unroll chunk by chunk into a `SpectrumStream`: memory does not grow with T.
+
+    Returns `(spectrum or None, trajectory)`, the trajectory holding only the step count
+    and the step that went non-finite (the window's states are not kept)."""
+    import torch
+
+    from .numerics.lyapunov import SpectrumStream
+    from .numerics.unroll import Trajectory, unroll
+
+    stream = SpectrumStream(config.trials, config.state_dim, config.steps, config.n_exponents,
+                            config.n_frame_transient, config.qr_every, seed=config.seed,
+                            dtype=h0.dtype, device=h0.device)
+    start = unroll(cell, h0, drive, config.transient, 0)  # the transient, dropped
+    bad, s = start.nonfinite_step, start.states[-1:] if start.states.shape[0] else None
+    chunk = max(1, min(512, (1 << 22) // (config.trials * config.state_dim)))
+    while bad is None and stream.done < config.steps:
+        piece = unroll(cell, s[0], drive, 0, min(chunk, config.steps - stream.done))
+        done = stream.done
+        stream.feed(cell, piece.states, piece.inputs, progress=progress)
+        if piece.nonfinite_step is not None:
+            bad = config.transient + done + piece.nonfinite_step
+        s = piece.states[-1:]
+    empty = torch.empty(0)
+    return stream.result(), Trajectory(empty, empty, stream.done, bad)
 
 
 def _checked(config: Config) -> Config:

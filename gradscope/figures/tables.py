@@ -285,15 +285,15 @@ CELL_NOTES = {
     "antisymmetric": "h' = h + eps act((W - W^T - gamma I) h + V x + b) (Chang et al. 2019)",
     "cornn": "z' = z + dt (act(W y + W_z z + V x + b) - gamma y - eps z), y' = y + dt z' (Rusch & Mishra 2021)",
 }
-#: The theory overlays each cell gets (every cell: the annealed estimate and the spectrum).
+#: The theory overlays each cell gets besides the annealed estimate and the spectrum.
 CELL_THEORY = {
-    "rnn": "Pascanu, mean field",
-    "lstm": "annealed",
-    "gru": "annealed",
-    "indrnn": "Pascanu (gamma max|u|)",
-    "minimalrnn": "annealed",
-    "antisymmetric": "annealed",
-    "cornn": "annealed",
+    "rnn": "Pascanu bound, mean field",
+    "lstm": "-",
+    "gru": "-",
+    "indrnn": "Pascanu bound (gamma max|u|)",
+    "minimalrnn": "-",
+    "antisymmetric": "-",
+    "cornn": "-",
 }
 
 
@@ -314,18 +314,19 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
 
     n, i = hidden, input_size if input_size is not None else hidden
     cells = Table(title=f"cells (N={n}, input size {i})", box=box.SIMPLE_HEAD, title_justify="left")
-    for col, kw in (("cell", {}), ("state", {}), ("parameters", {"justify": "right"}),
-                    ("options that apply", {}), ("theory", {}), ("", {"style": "dim"})):
+    for col, kw in (("cell", {"no_wrap": True}), ("state", {"no_wrap": True}),
+                    ("parameters", {"justify": "right"}), ("options that apply", {}), ("theory", {})):
         cells.add_column(col, **kw)
+    steps = []
     for cell, note in CELL_NOTES.items():
         state = {"lstm": f"[h; c] {2 * n}", "cornn": f"[y; z] {2 * n}"}.get(cell, f"h {n}")
-        inits = CELL_INITS.get(cell, INITS)
         options = ["--act"] + (["--gate-act"] if cell in GATED_CELLS else [])
         options += [f"--{k.replace('_', '-')}" for k, cs in CELL_OPTIONS.items() if cell in cs]
-        if inits != INITS:
-            options.append("--init " + "|".join(inits))
-        cells.add_row(cell, escape(state), f"{count(cell, n, i):,}", " ".join(options), CELL_THEORY[cell],
-                      escape(note))
+        missing = [x for x in INITS if x not in CELL_INITS.get(cell, INITS)]
+        if missing:
+            options.append(f"--init (not {', '.join(missing)})")
+        cells.add_row(cell, escape(state), f"{count(cell, n, i):,}", " ".join(options), CELL_THEORY[cell])
+        steps.append(Text(f"  {cell}: {note}", style="dim"))
     sigma = SIGMA_MAX_AT_INIT[init] * gain
     acts = Table(title=f"activations (Pascanu bound per step for rnn: gamma x sigma_max(W_hh), "
                        f"sigma_max ~ {sigma:.3g} for init={init} g={gain:g}, large N)",
@@ -338,6 +339,8 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
                      a.description)
     foot = Text("A bound below 1 guarantees vanishing gradients (rnn; for indrnn gamma max|u|; the other cells have no such bound).",
                 style="dim")
-    return Group(cells, acts, foot)
+    every = Text("Every cell: all activations (--act), the annealed estimate, the Lyapunov spectrum; "
+                 "steps:", style="dim")
+    return Group(cells, every, *steps, Text(""), acts, foot)
 
 

@@ -7,15 +7,21 @@ and re-orthonormalised by a QR every M steps, the signs of diag R made positive.
 first `frame_transient` steps only align the frame; from then on `log|R_jj|` is summed
 in float64 whatever the dtype, and the sum over the counted steps divided by their
 number is exponent j (natural log per step). Memory does not grow with T: the step
-Jacobians are taken chunk by chunk from the stored states.
+Jacobians are taken chunk by chunk from the states, and `SpectrumStream` takes the
+states themselves as they come (nothing of length T is kept).
 
 QR interval (`qr_every`): between QRs the columns of the frame drift apart like
 `exp(m (lambda_1 - lambda_K))`; the smallest ones are resolved to about
 `eps * exp(spread)` relative. `auto` takes the largest M with
 `M (lambda_1 - lambda_K) <= 0.5 ln(1/eps)` (spread at most `eps^(-1/2)`) from the
-running estimate (the largest of the cumulative and the last interval's spread per
-step over every trial), starting at 1, at most doubling per QR, and keeping
-`M max|lambda|` inside the dtype's range (`SAFE_LOG`). An integer forces M.
+running estimate of `lambda_1 - lambda_K` (the largest spread over the trials of each
+QR interval, averaged over the intervals so far), with one standard deviation of the
+spread of an M-step interval added, `mu M + sigma sqrt(M) <= 0.5 ln(1/eps)`, so that a
+typical interval stays inside the budget; M starts at 1, grows by at most a quarter (and
+one) per QR while the frame aligns, and keeps `M max|lambda|` inside the dtype's range
+(`SAFE_LOG`). An integer forces M. In exact arithmetic the schedule changes nothing:
+the QR factor of `P(T, S) Q_S` is unique, so every schedule gives the same exponents up
+to rounding.
 
 Singular steps: a column whose `|R_jj|` is at most `RANK_TOL * eps * max_i |R_ii|` is
 numerically dependent on the ones before it (the rounding noise of a dependent column is
@@ -91,39 +97,78 @@ def lyapunov_spectrum(
         steps), `lyapunov_max_spread` (largest `ln(R_11/R_jj)` of one counted QR interval
         over the finite columns), `frame_transient` (S).
     """
-    steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
-    k = dim if exponents is None else int(exponents)
-    if not 1 <= k <= dim:
-        raise ValueError(f"exponents must be between 1 and the state dimension {dim}, got {exponents}")
-    s = steps // 10 if frame_transient is None else int(frame_transient)
-    if not 0 <= s < steps:
-        raise ValueError(f"frame_transient must be in [0, steps) = [0, {steps}), got {frame_transient}")
-    if qr_every != "auto" and (isinstance(qr_every, str) or int(qr_every) < 1):
-        raise ValueError(f"qr_every must be an integer >= 1 or auto, got {qr_every!r}")
-    run = _Run(states, k, s, qr_every, checkpoints, blocks, seed)
-    clen = chunk or chunk_length(trials, dim)
-    flush = states.device.type == "cpu" and torch.set_flush_denormal(True)
-    try:
-        for lo in range(0, steps, clen):
-            hi = min(steps, lo + clen)
-            lin = cell.linearize(states[lo:hi], inputs[lo:hi])
-            run.chunk(Tangent(cell, lin, need_det=k == dim), lo, hi)
-            if progress is not None:
-                progress("lyapunov", hi, steps)
-    finally:
-        if flush:
-            torch.set_flush_denormal(False)
-    return run.result()
+    steps = states.shape[0] - 1
+    stream = SpectrumStream(states.shape[1], states.shape[2], steps, exponents, frame_transient,
+                            qr_every, checkpoints, blocks, seed, states.dtype, states.device)
+    stream.feed(cell, states, inputs, chunk=chunk, progress=progress)
+    return stream.result()
+
+
+class SpectrumStream:
+    """The spectrum of a trajectory that arrives chunk by chunk, never stored whole:
+    memory is O(B D K) plus one chunk, whatever T (what `analysis.spectrum` uses).
+
+        stream = SpectrumStream(trials, dim, steps, exponents=16)
+        for states, inputs in chunks:      # states (C+1, B, D) from the last state on
+            stream.feed(cell, states, inputs)
+        out = stream.result()              # as `lyapunov_spectrum`; a stream that stopped
+                                           # early (a non-finite state) counts what it saw
+
+    Arguments are those of `lyapunov_spectrum`, with `steps` the length planned (it sets
+    the default frame transient, the blocks and the checkpoints), `dtype` and `device`.
+    """
+
+    def __init__(self, trials: int, dim: int, steps: int, exponents: int | None = None,
+                 frame_transient: int | None = None, qr_every: int | str = "auto",
+                 checkpoints: int = 60, blocks: int = 10, seed: int = 0,
+                 dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> None:
+        k = dim if exponents is None else int(exponents)
+        if not 1 <= k <= dim:
+            raise ValueError(f"exponents must be between 1 and the state dimension {dim}, got {exponents}")
+        s = steps // 10 if frame_transient is None else int(frame_transient)
+        if not 0 <= s < steps:
+            raise ValueError(f"frame_transient must be in [0, steps) = [0, {steps}), got {frame_transient}")
+        if qr_every != "auto" and (isinstance(qr_every, str) or int(qr_every) < 1):
+            raise ValueError(f"qr_every must be an integer >= 1 or auto, got {qr_every!r}")
+        self.run = _Run(trials, dim, steps, dtype, torch.device(device), k, s, qr_every, checkpoints,
+                        blocks, seed)
+
+    @property
+    def done(self) -> int:
+        """Steps fed so far."""
+        return self.run.done
+
+    def feed(self, cell, states: Tensor, inputs: Tensor, chunk: int | None = None,
+             progress: Progress | None = None) -> None:
+        """The next `C` steps: states `(C+1, B, D)` (the first is the last state fed
+        before, or `s_0`), inputs `(C, B, I)`."""
+        run = self.run
+        count = min(states.shape[0] - 1, run.steps - run.done)
+        clen = chunk or chunk_length(states.shape[1], states.shape[2])
+        flush = states.device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
+        try:
+            for lo in range(0, count, clen):
+                hi = min(count, lo + clen)
+                lin = cell.linearize(states[lo:hi], inputs[lo:hi])
+                run.chunk(Tangent(cell, lin, need_det=run.k == run.dim), run.done, run.done + hi - lo)
+                if progress is not None:
+                    progress("lyapunov", run.done, run.steps)
+        finally:
+            if flush:
+                torch.set_flush_denormal(False)
+
+    def result(self) -> dict[str, np.ndarray] | None:
+        """The spectrum over the steps fed after the frame transient (None if none were)."""
+        return self.run.result()
 
 
 class _Run:
     """The frame, the float64 sums and the QR schedule of one spectrum."""
 
-    def __init__(self, states: Tensor, k: int, s: int, qr_every, checkpoints: int, blocks: int,
-                 seed: int) -> None:
-        self.steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
-        self.k, self.s, self.counted, self.dim = k, s, self.steps - s, dim
-        dtype, device = states.dtype, states.device
+    def __init__(self, trials: int, dim: int, steps: int, dtype: torch.dtype, device: torch.device,
+                 k: int, s: int, qr_every, checkpoints: int, blocks: int, seed: int) -> None:
+        self.steps, self.done = steps, 0
+        self.k, self.s, self.counted, self.dim = k, s, steps - s, dim
         self.eps = torch.finfo(dtype).eps
         self.rank_tol = RANK_TOL.get(dtype, 32.0) * self.eps
         self.budget = 0.5 * math.log(1.0 / self.eps)
@@ -147,13 +192,15 @@ class _Run:
         self.marks = [int(m) for m in marks]
         self.history: list[np.ndarray] = []
         self.history_steps: list[int] = []
-        self.spread_sum = self.scale_sum = 0.0  # for `auto`: per-step sums over every QR
-        self.spread_steps = 0
+        # for `auto`: sums over every QR of the spread s, s^2 / m, the scale and the steps m
+        self.spread_sum = self.spread_sq = self.scale_sum = 0.0
+        self.spread_steps = self.intervals = 0
         self.qr_count = 0
         self.max_spread = 0.0
 
     # -- stepping ------------------------------------------------------------------------
     def chunk(self, tangent: Tangent, lo: int, hi: int) -> None:
+        """Steps lo+1..hi (lo = the steps done so far)."""
         if tangent.log_det is not None and hi > self.s:
             self.log_det += tangent.log_det[max(self.s - lo, 0):].sum(0)
         for j in range(hi - lo):
@@ -162,6 +209,7 @@ class _Run:
             self.since += 1
             if self.since >= self.interval or t == self.s or t == self.steps:
                 self._qr(t)
+        self.done = hi
 
     def _advance(self, tangent: Tangent, j: int) -> None:
         if self.reflectors is None:
@@ -225,22 +273,37 @@ class _Run:
             self.max_spread = max(self.max_spread, spread)
         if self.fixed is not None:
             return
+        if not math.isfinite(spread):  # every column lost: nothing to schedule by
+            self.interval = 1
+            return
         self.spread_sum += spread
+        self.spread_sq += spread * spread / m
         self.scale_sum += scale
         self.spread_steps += m
-        rate = max(self.spread_sum / self.spread_steps, spread / m)
+        self.intervals += 1
+        mu = self.spread_sum / self.spread_steps  # per step
+        sigma = math.sqrt(max(self.spread_sq - mu * self.spread_sum, 0.0) / self.intervals)
+        root = (math.sqrt(sigma * sigma + 4 * mu * self.budget) - sigma) / (2 * mu) if mu > 0 else math.inf
         grow = max(self.scale_sum / self.spread_steps, scale / m)
-        best = min(self.budget / rate if rate > 0 else math.inf,
-                   self.safe / grow if grow > 0 else math.inf)
+        best = min(root * root, self.safe / grow if grow > 0 else math.inf)
         cap = max(1, min(MAX_INTERVAL, self.counted // (2 * self.nblocks)))
-        self.interval = int(max(1, min(best, 2 * self.interval, cap)))
+        step_up = self.interval + max(1, self.interval // 4)
+        self.interval = int(max(1, min(best, step_up, cap)))
 
     def _estimate(self, counted: int) -> np.ndarray:
         est = (self.total / counted).cpu().numpy()
         return np.where(np.arange(self.k) >= self.dead_from.cpu().numpy()[:, None], -np.inf, est)
 
     # -- the result ----------------------------------------------------------------------
-    def result(self) -> dict[str, np.ndarray]:
+    def result(self) -> dict[str, np.ndarray] | None:
+        if self.done <= self.s:
+            return None
+        if self.since:  # stopped early: the last steps' growth still counts
+            self._qr(self.done)
+        self.counted = self.done - self.s
+        if not self.history_steps or self.history_steps[-1] != self.counted:
+            self.history.append(self._estimate(self.counted))
+            self.history_steps.append(self.counted)
         spectrum = self._estimate(self.counted)
         used = self.block_steps > 0
         blocks = self.block_sums.cpu().numpy()[used] / self.block_steps[used][:, None, None]

@@ -98,7 +98,7 @@ def _fixed_point(excess, zero_is_fixed: bool) -> float:
     lo, hi = (q, inner) if down else (inner, q)  # excess(lo) >= 0 >= excess(hi)
     if excess(lo) == 0:
         return lo
-    for _ in range(200):
+    while hi > lo * (1 + 1e-14):
         mid = math.sqrt(lo * hi)
         if not lo < mid < hi:
             break
