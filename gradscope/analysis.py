@@ -115,18 +115,11 @@ def analyze(
             curves[key] = full
         lyap = _spectrum_of(config, cell, traj, curves, progress)
     summary = _summarize(config, cell, curves, traj, lyap, drive)
-    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
-    if strict and result.status != "ok":
-        raise NonFiniteStateError(summary["warnings"][0], result)
-    return result
+    return _result(config, summary, curves, command, strict)
 
 
-def spectrum(
-    config: Config,
-    progress: Progress | None = None,
-    strict: bool = False,
-    command: str | None = None,
-) -> Result:
+def spectrum(config: Config, progress: Progress | None = None, strict: bool = False,
+             command: str | None = None) -> Result:
     """The Lyapunov spectrum of `config` alone, without the all-lag transport.
 
     Arguments:
@@ -151,10 +144,7 @@ def spectrum(
     with torch.no_grad():
         cell, h0, _, drive = _draw(config)
         lyap, traj = _streamed_spectrum(config, cell, h0, drive, progress)
-    curves: dict = {}
-    if lyap is not None:
-        curves.update({k: lyap[k] for k in SPECTRUM_CURVES})
-        curves["lyapunov_mean_log_det"] = lyap["mean_log_det"]
+    curves = _spectrum_curves(lyap)
     warnings: list[str] = []
     s = _status(config, traj, warnings)
     s.update(_theory(config, cell, drive, warnings))
@@ -162,10 +152,7 @@ def spectrum(
     if lyap is None:
         warnings.append("fewer than two finite steps: no spectrum (lower --gain, raise --steps)")
     summary = _finish(config, s, warnings)
-    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
-    if strict and result.status != "ok":
-        raise NonFiniteStateError(summary["warnings"][0], result)
-    return result
+    return _result(config, summary, curves, command, strict)
 
 
 def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | None) -> tuple:
@@ -217,9 +204,21 @@ def _spectrum_of(config: Config, cell, traj, curves: dict, progress: Progress | 
     lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, min(config.n_exponents, config.state_dim),
                              frame_transient=frame, qr_every=config.qr_every, progress=progress,
                              seed=config.seed)
-    curves.update({k: lyap[k] for k in SPECTRUM_CURVES})
-    curves["lyapunov_mean_log_det"] = lyap["mean_log_det"]
+    curves.update(_spectrum_curves(lyap))
     return lyap
+
+
+def _spectrum_curves(lyap: dict | None) -> dict:
+    if lyap is None:
+        return {}
+    return {**{k: lyap[k] for k in SPECTRUM_CURVES}, "lyapunov_mean_log_det": lyap["mean_log_det"]}
+
+
+def _result(config: Config, summary: dict, curves: dict, command: str | None, strict: bool) -> Result:
+    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
+    if strict and result.status != "ok":
+        raise NonFiniteStateError(summary["warnings"][0], result)
+    return result
 
 
 def _status(config: Config, traj, warnings: list[str]) -> dict:

@@ -182,17 +182,18 @@ class Config:
             parts.append(self.init)
         if self.gain != 1.0:
             parts.append(f"g={self.gain:g}")
-        for name, short in (("step_size", "dt"), ("diffusion", "gamma"), ("stiffness", "gamma"),
-                            ("damping", "eps")):
+        for name in CELL_OPTIONS:
             if getattr(self, name) is not None:
-                parts.append(f"{'eps' if (name, self.cell) == ('step_size', 'antisymmetric') else short}"
-                             f"={getattr(self, name):g}")
+                parts.append(f"{_SYMBOLS.get((self.cell, name), name)}={getattr(self, name):g}")
         return " ".join(parts)
 
 
 _FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps",
                  "step_size", "diffusion", "stiffness", "damping")
 _COUNT_OR_WORD = ("exponents", "qr_every")
+#: The papers' symbols of the cell options, for labels.
+_SYMBOLS = {("antisymmetric", "step_size"): "eps", ("antisymmetric", "diffusion"): "gamma",
+            ("cornn", "step_size"): "dt", ("cornn", "stiffness"): "gamma", ("cornn", "damping"): "eps"}
 #: Fields that enter `Config.key()` only away from their default (see there).
 LATER_FIELDS = ("step_size", "diffusion", "stiffness", "damping", "qr_every", "frame_transient")
 

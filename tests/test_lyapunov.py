@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import one_thread  # noqa: F401  (a fixture)
 
 from gradscope.analysis import simulate, spectrum
 from gradscope.config import Config
@@ -19,14 +20,7 @@ from gradscope.numerics.theory import critical_gain, mean_field
 F64 = torch.float64
 SMOOTH = [name for name, a in ACTIVATIONS.items() if a.smooth]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small matrices: one thread (two spin against each other on a shared machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def rnn_cell(weight_hh: np.ndarray, trials: int = 1, act: str = "identity") -> RNNCell:
@@ -201,3 +195,104 @@ def test_mean_field_is_exact_at_the_edge_of_chaos():
 
     s = analyze(Config(cell="rnn", init="normal", input="zeros", hidden=8, steps=20, trials=1)).summary
     assert s["mean_field_q"] == 0.0 and any("q* = 0 exactly" in w for w in s["warnings"])
+
+
+# -- the figures and the command ----------------------------------------------------------
+def _decay_result_of(cell, steps: int):
+    """A `Result` with decay curves and a spectrum for a cell built by hand."""
+    from gradscope.numerics.metrics import decay_figures
+    from gradscope.numerics.spectrum_metrics import spectrum_figures
+    from gradscope.numerics.transport import transport
+    from gradscope.results import SUMMARY_KEYS, Result
+
+    states, inputs = linear_window(cell, steps)
+    readout = torch.zeros(cell.trials, cell.hidden, dtype=F64)
+    readout[:, 0] = 1.0
+    curves = transport(cell, states, inputs, readout, spectral="exact")
+    curves.pop("fast_check")
+    lyap = lyapunov_spectrum(cell, states, inputs, frame_transient=0)
+    curves.update(lag=np.arange(steps + 1), lyapunov_spectrum=lyap["lyapunov_spectrum"],
+                  lyapunov_history=lyap["lyapunov_history"], lyapunov_history_steps=lyap["lyapunov_history_steps"])
+    summary = {k: None for k in SUMMARY_KEYS}
+    summary.update(decay_figures(curves["log_spectral"], 1e-6), status="ok", warnings=[])
+    summary.update(spectrum_figures(lyap, cell.state_dim, "float64")[0])
+    config = Config(cell="rnn", act="identity", hidden=cell.hidden, steps=steps, trials=cell.trials).resolved()
+    return Result(config=config, summary=summary, curves=curves, provenance={})
+
+
+def test_decay_figure_shows_the_non_normal_hump_above_the_lambda_1_asymptote():
+    from gradscope.figures.decay import decay_figure
+
+    r = _decay_result_of(rnn_cell([[0.9, 5.0], [0.0, 0.9]]), 2000)
+    ax = decay_figure(r, width=3.25).axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    lag, spectral = (np.asarray(v, dtype=float) for v in lines[r"spectral $\|P\|_2$"].get_data())  # log10
+    peak = int(np.nanargmax(spectral))
+    assert 5 <= lag[peak] <= 15 and spectral[peak] > 1.0  # the transient hump: ||W^k|| grows ~20x first
+    k, y = (np.asarray(v, dtype=float) for v in lines[r"$k\,\lambda_1$"].get_data())
+    assert np.allclose(y, k * r.summary["lambda_1"] / math.log(10))  # the asymptote k lambda_1 ...
+    assert abs(r.summary["lambda_1"] - math.log(0.9)) < 1e-2  # ... with lambda_1 = ln 0.9
+    assert spectral[-1] > y[-1]  # and the curve stays above it: the hump's offset never decays
+
+
+def _drawn_texts(fig) -> list:
+    """The texts a figure shows: titles, axis labels, tick labels inside the view, legends."""
+    out = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        for axis, view in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            lo, hi = sorted(view)
+            out += [t.label1 for t in axis.get_major_ticks()
+                    if lo <= t.get_loc() <= hi and t.label1.get_visible() and t.label1.get_text()]
+        out += [ax.title, ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            out += list(ax.get_legend().get_texts())
+    return [t for t in out if t.get_text().strip()]
+
+
+@pytest.mark.parametrize("style", ["paper", "screen"])
+def test_spectrum_figure_fits_every_width_without_overlapping_text(style):
+    from gradscope.figures.spectrum import spectrum_figure
+
+    r = spectrum(Config(cell="lstm", act="relu", hidden=6, steps=400, trials=3, exponents="all"))
+    assert r.summary["exponents_unresolved"]  # the -inf markers and their legend entry are drawn too
+    for width in (3.25, 3.5, 5.5, 6.75, 7.16):
+        fig = spectrum_figure(r, width=width, style=style)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        boxes = [(t, t.get_window_extent(renderer)) for t in _drawn_texts(fig)]
+        for t, b in boxes:
+            assert b.x0 >= box.x0 - 1 and b.x1 <= box.x1 + 1 and b.y0 >= box.y0 - 1 and b.y1 <= box.y1 + 1, \
+                (width, t.get_text())
+        for i, (t1, b1) in enumerate(boxes):
+            for t2, b2 in boxes[i + 1:]:
+                overlap = b1.x0 < b2.x1 - 1 and b2.x0 < b1.x1 - 1 and b1.y0 < b2.y1 - 1 and b2.y0 < b1.y1 - 1
+                assert not overlap, (width, style, t1.get_text(), t2.get_text())
+
+
+def test_spectrum_command_writes_json_files_and_replots(tmp_path):
+    from click.testing import CliRunner
+
+    from gradscope.cli import main
+
+    runner = CliRunner()
+    small = ["-n", "6", "-T", "300", "-b", "2", "--transient", "20"]
+    r = runner.invoke(main, ["spectrum", *small, "--json"])
+    assert r.exit_code == 0, r.output
+    summary = __import__("json").loads(r.output)["summary"]
+    for key in ("lyapunov", "lambda_1", "kaplan_yorke_dim", "n_positive", "entropy", "sum_exponents",
+                "mean_log_det", "lambda_1_se", "lyapunov_se", "entropy_se", "sum_exponents_se"):
+        assert key in summary, key
+    assert len(summary["lyapunov"]) == 6 and summary["sum_rule_error"] < 1e-8
+    out = tmp_path / "run"
+    r = runner.invoke(main, ["spectrum", *small, "--exponents", "3", "--qr-every", "1", "--out", str(out),
+                             "--format", "png"])
+    assert r.exit_code == 0, r.output
+    assert "lambda_1" in r.output and "3 of 6" in r.output
+    assert {p.name for p in out.iterdir()} == {"result.json", "curves.npz", "summary.txt", "spectrum.png"}
+    r = runner.invoke(main, ["replot", str(out), "--width", "7.16", "--format", "svg"])
+    assert r.exit_code == 0 and (out / "spectrum.svg").is_file(), r.output
+    for bad, message in ((["--exponents", "0"], "at least one exponent"), (["--exponents", "7"], "<= the state"),
+                         (["--qr-every", "often"], "qr_every must be"), (["--frame-transient", "300"], "< steps")):
+        r = runner.invoke(main, ["spectrum", *small, *bad])
+        assert r.exit_code == 2 and message in r.output, (bad, r.output)

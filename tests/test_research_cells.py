@@ -6,12 +6,12 @@ fast tangent maps against the Jacobians, exact spectra, and every command on eac
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import one_thread  # noqa: F401  (a fixture)
 
 from gradscope.analysis import simulate
 from gradscope.cli import main
@@ -24,13 +24,7 @@ from gradscope.numerics.lyapunov import lyapunov_spectrum
 F64 = torch.float64
 CELLS = list(RESEARCH_CELLS)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make(cell, act="tanh", hidden=5, input_size=3, trials=2, **kw):

@@ -12,7 +12,13 @@ from typing import Any, Sequence
 import click
 
 from ..config import Config
-from .options import usage_error_for
+from .options import (
+    EXIT_STRICT,
+    GroupedCommand,
+    config_options,
+    output_options,
+    usage_error_for,
+)
 
 
 def command_line(ctx: click.Context) -> str:
@@ -124,3 +130,47 @@ def presentation(stem: str) -> tuple[Any, Any, Any]:
     from ..figures.tables import plain_sentence, summary_table
 
     return decay_figure, summary_table, plain_sentence
+
+
+def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None:
+    """The body of `decay` (`stem` decay: `analyze`) and `spectrum` (`spectrum`): build
+    the config from the options, run, write `--out`, print the table and the sentence
+    (or `--json`, or `--quiet`'s sentence), and exit 3 under `--strict` when the run did
+    not finish `ok`."""
+    import sys
+
+    from .options import config_from_options
+
+    out, formats, style, width, as_json, quiet, strict = (
+        options.pop(k) for k in ("out", "formats", "style", "width", "as_json", "quiet", "strict"))
+    config = config_from_options(options)
+    if out is not None:
+        check_writable(out)
+    show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    what = "spectrum" if stem == "spectrum" else "analyze"
+    result = run_analysis(config, show_progress, command_line(ctx), what=what)
+    if out is not None:
+        write_outputs(result, out, formats, style, width, stem=stem)
+    _, table, sentence = presentation(stem)
+    if as_json:
+        click.echo(result.to_json())
+    elif quiet:
+        click.echo(sentence(result))
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        console.print(table(result))
+        console.print(sentence(result), soft_wrap=not console.is_terminal)
+        if out is not None:
+            console.print(f"wrote {out}/", style="dim")
+    if strict and result.status != "ok":
+        first = (result.summary.get("warnings") or [""])[0]
+        click.echo(f"Error: status {result.status} (--strict): {first}", err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+def one_run_command(f: Any) -> click.Command:
+    """A command over one configuration (`decay`, `spectrum`): every configuration option,
+    the output options, the context first; its body calls `run_and_show`."""
+    return click.command(cls=GroupedCommand)(config_options()(output_options(click.pass_context(f))))

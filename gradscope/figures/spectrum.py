@@ -120,14 +120,8 @@ def plot_convergence(result: Result, ax: Axes | None = None, *, lines: int = CON
     return ax
 
 
-def spectrum_figure(
-    result: Result,
-    width: float | str = 3.25,
-    height: float | None = None,
-    style: str = "paper",
-    fontsize: float | None = None,
-    usetex: bool = False,
-) -> Figure:
+def spectrum_figure(result: Result, width: float | str = 3.25, height: float | None = None,
+                    style: str = "paper", fontsize: float | None = None, usetex: bool = False) -> Figure:
     """The `gradscope spectrum` figure: (a) the spectrum, (b) its convergence.
 
     Narrow figures (< 5 in) stack (a) over (b); wide ones put them side by side.

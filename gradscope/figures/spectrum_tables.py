@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from .tables import _factor, _get, _num, config_line, params_count
+from .tables import _factor, _get, _num, params_count, quantity_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -85,10 +85,7 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
 def spectrum_table(result: Result) -> RenderableType:
     """The terminal summary of a spectrum run: configuration, the spectrum's figures with
     their standard errors and units, theory beside them, status and warnings."""
-    from rich import box
-    from rich.console import Group
     from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
 
     status = result.summary.get("status", "?")
@@ -96,20 +93,10 @@ def spectrum_table(result: Result) -> RenderableType:
         ("gradscope spectrum: ", "bold"), (result.config.label(), "bold"),
         "   status ", (status, "bold green" if status == "ok" else "bold red"),
     )
-    head = Text(config_line(result), style="dim")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    table.add_column("quantity")
-    table.add_column("measured", justify="right", no_wrap=True)
-    table.add_column("theory, context", no_wrap=True)
-    table.add_column("unit", style="dim", min_width=7, no_wrap=True)
-    for row in _rows(result):
-        table.add_row(*(escape(cell) for cell in row))
+    rows = [tuple(escape(cell) for cell in row) for row in _rows(result)]
     note = Text("+- : standard error " + ("across trials (of the median)" if result.config.trials > 1
                                            else "from blocks of time (one trial)"), style="dim")
-    parts: list[Any] = [title, head, table, note]
-    for w in result.summary.get("warnings") or []:
-        parts.append(Text(f"warning: {w}", style="yellow"))
-    return Group(*parts)
+    return quantity_table(result, title, rows, [note])
 
 
 def spectrum_sentence(result: Result) -> str:

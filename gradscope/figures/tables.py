@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -163,9 +163,6 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
 def summary_table(result: Result) -> RenderableType:
     """The terminal summary of one run: configuration, every figure with its unit,
     theory beside measurement, status and warnings."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     status = result.summary.get("status", "?")
@@ -176,17 +173,29 @@ def summary_table(result: Result) -> RenderableType:
         "   status ", (status, "bold green" if status == "ok" else "bold red"),
         "   regime ", (regime, "bold"),
     )
+    return quantity_table(result, title, _rows(result))
+
+
+def quantity_table(result: Result, title: Any, rows: list[tuple[str, str, str, str]],
+                   notes: Sequence[Any] = ()) -> RenderableType:
+    """The title, the configuration line, a `quantity | measured | theory | unit` table
+    of `rows` (rich markup), `notes`, and the run's warnings: the frame of the terminal
+    summaries of `decay` and `spectrum`."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     head = Text(config_line(result), style="dim")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     table.add_column("quantity")
     table.add_column("measured", justify="right", no_wrap=True)
     table.add_column("theory, context", no_wrap=True)
     table.add_column("unit", style="dim", min_width=7, no_wrap=True)
-    for row in _rows(result):
+    for row in rows:
         table.add_row(*row)
-    parts: list[Any] = [title, head, table]
-    warnings = result.summary.get("warnings") or []
-    for w in warnings:
+    parts: list[Any] = [title, head, table, *notes]
+    for w in result.summary.get("warnings") or []:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)
 
