@@ -16,8 +16,9 @@ trajectory is built before any timing, except in M and W):
                still with J never formed)
     K16        the top 16 exponents at N = 1024 (float32), and the whole
                gradscope.analysis.spectrum of that config (draws + unroll + spectrum)
-    M          peak RSS of gradscope.analysis.spectrum in a subprocess at T = 10^4 and
-               10^5 (N = 256, top 16, float32): memory must not grow with T
+    M          peak RSS of gradscope.analysis.spectrum in a subprocess at T = 100 (the
+               baseline: python, torch, gradscope), 10^4 and 10^5 (N = 256, top 16,
+               float32): memory must not grow with T
 
 Each timed row is the best of --repeat runs, F and S in interleaved rounds so that a
 change of machine load hits them alike. A markdown table goes to stdout and JSON to
@@ -109,22 +110,25 @@ def top16_row(n: int, steps: int, repeat: int) -> dict:
     return {"N": n, "T": steps, "exponents": 16, "spectrum_s": alone, "whole_spectrum_command_s": whole}
 
 
+# Peak RSS from /proc/self/status VmHWM: getrusage's ru_maxrss survives exec on Linux and
+# would report the (larger) benchmark process that forked the child.
 _CHILD = """
-import resource, sys, time, torch
+import sys, time, torch
 torch.set_num_threads(1)
 from gradscope.analysis import spectrum
 from gradscope.config import Config
 t0 = time.perf_counter()
 r = spectrum(Config(cell="rnn", act="tanh", hidden=256, steps=int(sys.argv[1]), trials=1,
                     dtype="float32", exponents=16))
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.summary["lambda_1"])
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+print(time.perf_counter() - t0, hwm, r.summary["lambda_1"])
 """
 
 
 def memory_row(steps: int) -> dict:
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(steps)], capture_output=True, text=True,
                           check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    seconds, rss_kib, lam = proc.stdout.split()
+    seconds, rss_kib, lam = proc.stdout.split()  # VmHWM in kB
     return {"T": steps, "seconds": float(seconds), "peak_rss_mib": int(rss_kib) / 1024, "lambda_1": float(lam)}
 
 
@@ -148,7 +152,7 @@ def main(argv=None) -> int:
     rows["top16_n1024"] = top16_row(1024, steps, repeat)
     if not args.quick:
         print("memory against T ...", file=sys.stderr)
-        rows["memory"] = [memory_row(t) for t in (10_000, 100_000)]
+        rows["memory"] = [memory_row(t) for t in (100, 10_000, 100_000)]
     result["machine"]["loadavg_end"] = _loadavg()
     rows["peak_rss_this_process_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -69,7 +69,8 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
     if g("sum_rule_error") is not None:
         rows.append(("  sum rule, relative error", _num(g("sum_rule_error"), 2), "exact identity", ""))
     if g("exponents_unresolved"):
-        rows.append(("exponents -inf (lost)", str(g("exponents_unresolved")), "rank test on R", ""))
+        why = "rank test on R" + (" (or float32)" if result.config.torch_dtype_name == "float32" else "")
+        rows.append(("exponents -inf (lost)", str(g("exponents_unresolved")), why, ""))
     c = result.config
     qr = f"every {_num(g('qr_every_mean'))}" if g("qr_every_mean") is not None else "-"
     rows.append(("QR re-orthonormalisation", qr, f"--qr-every {c.qr_every}", "steps"))
@@ -131,7 +132,8 @@ def spectrum_sentence(result: Result) -> str:
         text += ": gradients through it explode"
     lost = g("exponents_unresolved")
     if lost:
-        text += f"; {lost} directions are lost exactly (singular step Jacobians)"
+        text += f"; {lost} directions are lost exactly (singular step Jacobians"
+        text += ", or beyond float32's resolution: see the warning)" if result.config.torch_dtype_name == "float32" else ")"
     if result.summary.get("status") == "nonfinite":
         text = "the state blew up to inf/NaN, so the spectrum covers the steps before it; " + text
     return text + "."

@@ -181,13 +181,12 @@ class _Run:
         self.frame = start.to(dtype=dtype, device=device)  # A: the frame since the last QR
         self.reflectors = None  # (a, tau, signs) of the last QR when the frame is implicit
         self.since = 0  # steps since the last QR
-        f64 = {"dtype": torch.float64, "device": device}
-        self.total = torch.zeros((trials, k), **f64)
+        self.total = np.zeros((trials, k))  # float64 sums of log|R_jj|, on the host
         self.nblocks = max(1, min(blocks, self.counted))
-        self.block_sums = torch.zeros((self.nblocks, trials, k), **f64)
+        self.block_sums = np.zeros((self.nblocks, trials, k))
         self.block_steps = np.zeros(self.nblocks)
-        self.dead_from = torch.full((trials,), k, dtype=torch.long, device=device)
-        self.log_det = torch.zeros(trials, **f64)
+        self.dead_from = np.full(trials, k, dtype=np.int64)
+        self.log_det = torch.zeros(trials, dtype=torch.float64, device=device)
         marks = np.unique(np.geomspace(1, self.counted, checkpoints).astype(np.int64))
         self.marks = [int(m) for m in marks]
         self.history: list[np.ndarray] = []
@@ -240,16 +239,17 @@ class _Run:
             self.reflectors = (a, tau, signs)
         else:
             self.frame = q * signs.unsqueeze(-2)
-        size = diag.abs().to(torch.float64)
-        logs = size.log()
-        zero = size <= self.rank_tol * size.amax(-1, keepdim=True)  # numerically dependent columns
-        first = torch.where(zero.any(-1), zero.to(torch.int8).argmax(-1), self.k)
+        size = diag.abs().to(device="cpu", dtype=torch.float64).numpy()  # the bookkeeping is on the host
+        with np.errstate(divide="ignore"):
+            logs = np.log(size)
+        zero = size <= self.rank_tol * size.max(axis=-1, keepdims=True)  # numerically dependent columns
+        first = np.where(zero.any(-1), zero.argmax(-1), self.k)
         self._schedule(logs, first, m, counted=t > self.s)
         self.since = 0
         if t <= self.s:
             return
         self.qr_count += 1
-        self.dead_from = torch.minimum(self.dead_from, first)
+        self.dead_from = np.minimum(self.dead_from, first)
         self.total += logs
         block = min(self.nblocks - 1, (t - self.s - 1) * self.nblocks // self.counted)
         self.block_sums[block] += logs
@@ -260,13 +260,12 @@ class _Run:
             self.history.append(self._estimate(t - self.s))
             self.history_steps.append(t - self.s)
 
-    def _schedule(self, logs: Tensor, first: Tensor, m: int, counted: bool) -> None:
+    def _schedule(self, logs: np.ndarray, first: np.ndarray, m: int, counted: bool) -> None:
         """Re-choose the QR interval from the spread of the finite columns (auto)."""
-        last = (first - 1).clamp(min=0)
         top = logs[:, 0]
-        low = logs.gather(1, last.unsqueeze(1)).squeeze(1)
+        low = logs[np.arange(logs.shape[0]), np.maximum(first - 1, 0)]
         spread = float((top - low).max())
-        scale = float(torch.maximum(top.abs(), low.abs()).max())
+        scale = float(np.maximum(np.abs(top), np.abs(low)).max())
         if not (math.isfinite(spread) and math.isfinite(scale)):
             spread = scale = math.inf
         if counted:
@@ -291,8 +290,7 @@ class _Run:
         self.interval = int(max(1, min(best, step_up, cap)))
 
     def _estimate(self, counted: int) -> np.ndarray:
-        est = (self.total / counted).cpu().numpy()
-        return np.where(np.arange(self.k) >= self.dead_from.cpu().numpy()[:, None], -np.inf, est)
+        return np.where(np.arange(self.k) >= self.dead_from[:, None], -np.inf, self.total / counted)
 
     # -- the result ----------------------------------------------------------------------
     def result(self) -> dict[str, np.ndarray] | None:
@@ -306,7 +304,7 @@ class _Run:
             self.history_steps.append(self.counted)
         spectrum = self._estimate(self.counted)
         used = self.block_steps > 0
-        blocks = self.block_sums.cpu().numpy()[used] / self.block_steps[used][:, None, None]
+        blocks = self.block_sums[used] / self.block_steps[used][:, None, None]
         blocks = np.where(np.isfinite(spectrum)[None], blocks, -np.inf).transpose(1, 2, 0)  # (B, K, nb)
         history = (np.stack(self.history, axis=-1) if self.history
                    else np.zeros((*spectrum.shape, 0)))
@@ -320,7 +318,7 @@ class _Run:
             "lyapunov_blocks": blocks,
             "lyapunov_history": np.take_along_axis(history, order[..., None], axis=1),
             "lyapunov_history_steps": np.asarray(self.history_steps, dtype=np.int64),
-            "lyapunov_resolved": self.dead_from.cpu().numpy().astype(np.int64),
+            "lyapunov_resolved": self.dead_from.copy(),
             "mean_log_det": mean_log_det,
             "lyapunov_qr_count": np.asarray(self.qr_count, dtype=np.int64),
             "lyapunov_max_spread": np.asarray(self.max_spread, dtype=np.float64),
