@@ -80,6 +80,17 @@ def test_fast_tangent_maps_equal_the_jacobian(cell, gate_act):
     assert torch.allclose(c.log_abs_det(lin), torch.linalg.slogdet(jac)[1], atol=1e-10)
 
 
+@pytest.mark.parametrize("gate_act", ["tanh", "hardtanh", "softsign"])
+def test_minimalrnn_jacobians_with_other_gates_equal_autograd(gate_act):
+    from test_cells import _jacrev
+
+    _, c, s, x = make("minimalrnn", gate_act=gate_act)
+    s = s * 0.7 + 0.05  # away from the kinks with probability 1
+    lin = c.linearize(s, x)
+    assert torch.allclose(c.jacobian(lin), _jacrev(c, s, x, "s"), atol=1e-10, rtol=0)
+    assert torch.allclose(c.input_jacobian(lin), _jacrev(c, s, x, "x"), atol=1e-10, rtol=0)
+
+
 def _grad(c, s, x, g, name):
     """The gradient of `g . step(s, x)` with respect to parameter `name` by autograd
     (`effective`: the antisymmetric cell's A; `weight_hh` there: W, with A rebuilt from it)."""
