@@ -3,13 +3,16 @@
 The public API, the only import most users need:
 
 - `Config`, `analyze`, `Result`, `NonFiniteStateError`: one measurement;
-- `simulate`, `unroll`, `transport`, `lyapunov_spectrum`, `RNNCell`, `LSTMCell`,
-  `GRUCell`: the low-level pieces, for people who bring their own loop or weights;
+- `spectrum`: the Lyapunov spectrum of one configuration (`gradscope spectrum`);
+- `simulate`, `unroll`, `transport`, `lyapunov_spectrum`, `SpectrumStream`, `RNNCell`,
+  `LSTMCell`, `GRUCell`, `IndRNNCell`, `MinimalRNNCell`, `AntisymmetricCell`,
+  `CoRNNCell`: the low-level pieces, for people who bring their own loop or weights;
 - `FuncCell` (any step function or module, by torch.func), `StackedCell` (layers),
   `load_checkpoint`, `resolve_model`: the user's own networks; `ReplayDrive` (stored
   inputs as a drive for `unroll`);
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
-  what `gradscope compare` and `gradscope replot` do.
+  what `gradscope compare` and `gradscope replot` do; `spectrum_figure`,
+  `plot_spectrum`, `plot_convergence`: the spectrum figure and its panels.
 
 Heavy modules (torch, matplotlib) load on first use of a name, so `import gradscope`
 is cheap. The folders are the layers of the data flow (see the README's map):
@@ -29,9 +32,11 @@ _LAZY = {
     "Result": "results",
     "analyze": "analysis",
     "simulate": "analysis",
+    "spectrum": "analysis",
     "NonFiniteStateError": "analysis",
     "transport": "numerics.transport",
     "lyapunov_spectrum": "numerics.lyapunov",
+    "SpectrumStream": "numerics.lyapunov",
     "unroll": "numerics.unroll",
     "RNNCell": "model.cells",
     "LSTMCell": "model.cells",
@@ -41,12 +46,19 @@ _LAZY = {
     "StackedCell": "model.stacked",
     "load_checkpoint": "model.checkpoints",
     "resolve_model": "analysis",
+    "IndRNNCell": "model.research_cells",
+    "MinimalRNNCell": "model.research_cells",
+    "AntisymmetricCell": "model.research_cells",
+    "CoRNNCell": "model.research_cells",
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
     "write_report": "report.write",
     "replot": "report.replot",
     "decay_figure": "figures.decay",
     "plot_decay": "figures.decay",
+    "spectrum_figure": "figures.spectrum",
+    "plot_spectrum": "figures.spectrum",
+    "plot_convergence": "figures.spectrum",
 }
 
 __all__ = ["Config", *_LAZY, "__version__"]

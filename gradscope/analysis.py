@@ -1,9 +1,10 @@
 """`analyze(config) -> Result`: the whole pipeline in one call.
 
 config -> cell and draws -> trajectory -> log-space transport (and, if asked, the
-Lyapunov spectrum) -> figures and theory -> `Result`. The cell is drawn from the
-configuration, or it is the user's: a checkpoint or a custom cell (`resolve_model`),
-whose weights are fixed.
+Lyapunov spectrum) -> figures and theory -> `Result`. `spectrum(config)` is the same
+without the transport: the Lyapunov spectrum alone (`gradscope spectrum`). The cell is
+drawn from the configuration, or it is the user's: a checkpoint or a custom cell
+(`resolve_model`), whose weights are fixed.
 
 May import: `gradscope.numerics`, `gradscope.model`, `gradscope.results`,
 `gradscope.provenance`, `gradscope.config`.
@@ -23,6 +24,8 @@ from .results import Result
 Progress = Callable[[str, int, int], None]
 LAG_CURVES = ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad")
 STEP_CURVES = ("log_step_gain", "log_step_rms")
+SPECTRUM_CURVES = ("lyapunov_spectrum", "lyapunov_se", "lyapunov_blocks", "lyapunov_history",
+                   "lyapunov_history_steps", "lyapunov_resolved")
 
 
 class NonFiniteStateError(RuntimeError):
@@ -81,9 +84,20 @@ def _simulate(config: Config, progress: Progress | None = None) -> tuple:
     """`(resolved config, network record or None, cell, trajectory, readout, drive)`."""
     import torch
 
+    from .numerics.unroll import unroll
+
+    with torch.no_grad():
+        config, record, cell, h0, readout, drive = _network(config)
+        traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
+    return config, record, cell, traj, readout, drive
+
+
+def _network(config: Config) -> tuple:
+    """`(resolved config, network record or None, cell, h0, readouts, drive)`: the
+    networks of `config` drawn per trial, or the user's network (a checkpoint or a custom
+    cell, fixed weights) with per-trial initial states, readouts and inputs."""
     from .model.initialization import build, trial_streams
     from .model.inputs import InputDrive
-    from .numerics.unroll import unroll
 
     net = None
     if config.fixed_weights:
@@ -94,15 +108,11 @@ def _simulate(config: Config, progress: Progress | None = None) -> tuple:
     config = config.resolved()
     streams = trial_streams(config.seed, config.trials)
     drive = InputDrive(config, [s["inputs"] for s in streams])
-    with torch.no_grad():
-        if net is None:
-            cell, h0, readout = build(config, streams)
-        else:
-            from .model.networks import build_user_network
+    if net is None:
+        return (config, None, *build(config, streams), drive)
+    from .model.networks import build_user_network
 
-            cell, h0, readout, drive = build_user_network(net, streams, drive)
-        traj = unroll(cell, h0, drive, config.transient, config.steps, progress)
-    return config, (net.record if net is not None else None), cell, traj, readout, drive
+    return (config, net.record, *build_user_network(net, streams, drive))
 
 
 def analyze(
@@ -127,11 +137,9 @@ def analyze(
     """
     import torch
 
-    from .numerics.lyapunov import lyapunov_spectrum
     from .numerics.transport import transport
 
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
+    _check_device(config)
     config, network, cell, traj, readout, drive = _simulate(config, progress)
     with torch.no_grad():
         curves = {"lag": np.arange(config.steps + 1)}
@@ -148,13 +156,108 @@ def analyze(
             if key in measured:
                 full[:, : measured[key].shape[1]] = measured[key]
             curves[key] = full
-        lyap = None
-        if config.exponents and traj.steps > 1:
-            if progress is not None:
-                progress("lyapunov", 0, 1)
-            lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
-            curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
+        lyap = _spectrum_of(config, cell, traj, curves, progress)
     summary = _summarize(config, cell, curves, traj, lyap, drive, network)
+    return _result(config, summary, curves, command, strict, network)
+
+
+def spectrum(config: Config, progress: Progress | None = None, strict: bool = False,
+             command: str | None = None) -> Result:
+    """The Lyapunov spectrum of `config` alone, without the all-lag transport.
+
+    Arguments:
+        config: what to run; `exponents` 0 takes every exponent up to
+            `config.SPECTRUM_CAP` (64), `all` every one.
+        progress, strict, command: as for `analyze` (stages `unroll`, `lyapunov`).
+
+    Returns:
+        A `Result` whose curves are the spectrum's (`SPECTRUM_CURVES`,
+        `lyapunov_mean_log_det`) and whose summary holds the spectrum's figures and the
+        theory (the decay figures are null: run `analyze` for them).
+    """
+    import dataclasses
+
+    import torch
+
+    from .config import SPECTRUM_CAP
+
+    _check_device(config)
+    want_all = config.exponents == "all"
+    with torch.no_grad():
+        config, network, cell, h0, _, drive = _network(config)
+        count = cell.state_dim if want_all else min(config.n_exponents or SPECTRUM_CAP, cell.state_dim)
+        config = dataclasses.replace(config, exponents=count)
+        lyap, traj = _streamed_spectrum(config, cell, h0, drive, progress)
+    curves = _spectrum_curves(lyap)
+    warnings: list[str] = []
+    s = _status(config, traj, warnings)
+    s.update(_theory(config, cell, drive, warnings))
+    s.update(_spectrum_part(config, cell, lyap, warnings))
+    if lyap is None:
+        warnings.append("fewer than two finite steps: no spectrum (lower --gain, raise --steps)")
+    summary = _finish(config, s, warnings, network)
+    return _result(config, summary, curves, command, strict, network)
+
+
+def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | None) -> tuple:
+    """Unroll chunk by chunk into a `SpectrumStream`: memory does not grow with T.
+
+    Returns `(spectrum or None, trajectory)`, the trajectory holding only the step count
+    and the step that went non-finite (the window's states are not kept)."""
+    import torch
+
+    from .numerics.lyapunov import SpectrumStream
+    from .numerics.unroll import Trajectory, unroll
+
+    stream = SpectrumStream(config.trials, cell.state_dim, config.steps, config.n_exponents,
+                            config.n_frame_transient, config.qr_every, seed=config.seed,
+                            dtype=h0.dtype, device=h0.device)
+    start = unroll(cell, h0, drive, config.transient, 0)  # the transient, dropped
+    bad, s = start.nonfinite_step, start.states[-1:] if start.states.shape[0] else None
+    chunk = max(1, min(512, (1 << 22) // (config.trials * cell.state_dim)))
+    while bad is None and stream.done < config.steps:
+        piece = unroll(cell, s[0], drive, 0, min(chunk, config.steps - stream.done))
+        done = stream.done
+        stream.feed(cell, piece.states, piece.inputs, progress=progress)
+        if piece.nonfinite_step is not None:
+            bad = config.transient + done + piece.nonfinite_step
+        s = piece.states[-1:]
+    empty = torch.empty(0)
+    return stream.result(), Trajectory(empty, empty, stream.done, bad)
+
+
+def _check_device(config: Config) -> None:
+    import torch
+
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
+
+
+def _spectrum_of(config: Config, cell, traj, curves: dict, progress: Progress | None) -> dict | None:
+    """The Lyapunov spectrum of the window when `config.exponents` asks (its arrays are
+    added to `curves`); None otherwise."""
+    from .numerics.lyapunov import lyapunov_spectrum
+
+    if not config.n_exponents or traj.steps < 2:
+        return None
+    frame = config.n_frame_transient
+    if frame >= traj.steps:  # the state went non-finite early: a tenth of what is left
+        frame = traj.steps // 10
+    lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, min(config.n_exponents, cell.state_dim),
+                             frame_transient=frame, qr_every=config.qr_every, progress=progress,
+                             seed=config.seed)
+    curves.update(_spectrum_curves(lyap))
+    return lyap
+
+
+def _spectrum_curves(lyap: dict | None) -> dict:
+    if lyap is None:
+        return {}
+    return {**{k: lyap[k] for k in SPECTRUM_CURVES}, "lyapunov_mean_log_det": lyap["mean_log_det"]}
+
+
+def _result(config: Config, summary: dict, curves: dict, command: str | None, strict: bool,
+            network: dict | None = None) -> Result:
     provenance = run_provenance(config, command)
     if network is not None:
         from .provenance import network_record
@@ -166,13 +269,7 @@ def analyze(
     return result
 
 
-def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
-    from .model.activations import get_activation
-    from .model.initialization import bias_variance, input_variance, recurrent_variance
-    from .numerics.metrics import decay_figures, kaplan_yorke, rate_figures
-    from .numerics.theory import annealed_rate, mean_field, pascanu_rate
-
-    warnings: list[str] = []
+def _status(config: Config, traj, warnings: list[str]) -> dict:
     s = {"status": "ok"}
     if traj.nonfinite_step is not None:
         s["status"] = "nonfinite"
@@ -182,6 +279,15 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
             f"({traj.steps} of {config.steps} steps kept): lower --gain or --steps, "
             "or use a bounded activation"
         )
+    return s
+
+
+def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
+    from .numerics.metrics import decay_figures, rate_figures
+    from .numerics.theory import annealed_rate
+
+    warnings: list[str] = []
+    s = _status(config, traj, warnings)
     s.update(decay_figures(curves["log_spectral"], config.eps))
     s["nonfinite_step"] = traj.nonfinite_step
     if s["horizon_censored"] and traj.steps > 0 and s["regime"] != "exploding":
@@ -200,37 +306,9 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
         )
     if s["growth_rate"] is None and traj.steps > 0 and not dead.size:
         warnings.append("too few finite lags to fit a growth rate: raise --steps")
-
-    one_cell = hasattr(cell, "w")  # a built-in cell (not a stack of layers, not a custom cell)
-    gamma = get_activation(config.act).gamma if not config.custom else None
-    s["gamma"] = gamma
-    s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(cell.w.weight_hh, 1.0)))) if one_cell else None
-    s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
-    if config.cell == "rnn" and one_cell:
-        s["pascanu_rate"] = float(np.median(pascanu_rate(cell.w.weight_hh, gamma)))
-    if config.cell == "rnn" and not config.fixed_weights:
-        sigma_w2 = recurrent_variance(config)
-        if sigma_w2 is None:
-            warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
-        else:
-            sigma_u2 = input_variance(config, drive.mean_square())
-            mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
-            s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
+    s.update(_theory(config, cell, drive, warnings))
     s["annealed_rate"] = _median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))
-
-    s["lambda_1"] = s["kaplan_yorke_dim"] = s["sum_exponents"] = s["mean_log_det"] = None
-    if lyap is not None:
-        spectrum = lyap["lyapunov_spectrum"]
-        s["lambda_1"] = _median(spectrum[:, 0])
-        ky = [kaplan_yorke(row) for row in spectrum]
-        s["kaplan_yorke_dim"] = None if any(k is None for k in ky) else float(np.median(ky))
-        s["sum_exponents"] = _median(spectrum.sum(axis=1))
-        s["mean_log_det"] = _median(lyap["mean_log_det"])
-        if config.exponents < cell.state_dim:
-            warnings.append(
-                f"{config.exponents} of {cell.state_dim} exponents estimated: their sum is "
-                "not comparable with mean log|det J| (ask for all of them to check)"
-            )
+    s.update(_spectrum_part(config, cell, lyap, warnings))
     check = curves.pop("fast_check", None)
     s["fast_check"] = None if config.spectral == "exact" or check is None else float(max(check))
     if s["fast_check"] is not None and s["fast_check"] > 1e-3:
@@ -239,13 +317,63 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
             "the checked lags (the singular values are nearly degenerate, as for a near-"
             "orthogonal cell): rerun with --spectral exact for exact values"
         )
+    return _finish(config, s, warnings, network)
+
+
+def _theory(config: Config, cell, drive, warnings: list[str]) -> dict:
+    """gamma, sigma_max(W_hh), the Pascanu bound (vanilla RNN, IndRNN) and mean field
+    (vanilla RNN); a note when mean field puts q* at 0."""
+    from .model.activations import get_activation
+    from .model.initialization import bias_variance, input_variance, recurrent_variance
+    from .model.research_cells import recurrent_matrix
+    from .numerics.theory import mean_field, pascanu_rate
+
+    gamma = get_activation(config.act).gamma if not config.custom else None
+    # one built-in cell has a W_hh to read (not a stack of layers, not a custom cell)
+    one_cell = hasattr(cell, "w") or callable(getattr(cell, "recurrent_matrix", None))
+    whh = recurrent_matrix(cell) if one_cell else None
+    s = {"gamma": gamma, "sigma_max_whh": None}
+    if whh is not None:
+        s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(whh, 1.0))))
+    s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
+    if config.cell in ("rnn", "indrnn") and whh is not None:  # ||J_t||_2 <= gamma sigma_max(W_hh)
+        s["pascanu_rate"] = float(np.median(pascanu_rate(whh, gamma)))
+    if config.cell == "rnn" and not config.fixed_weights:
+        sigma_w2 = recurrent_variance(config)
+        if sigma_w2 is None:
+            warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
+        else:
+            sigma_u2 = input_variance(config, drive.mean_square())
+            mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
+            s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
+            if mf["q"] == 0:
+                warnings.append(
+                    f"mean field: q* = 0 exactly (no input or bias drives the network and "
+                    f"sigma_w^2 phi'(0)^2 <= 1), so the fixed point is the origin and chi = "
+                    f"sigma_w^2 phi'(0)^2 = {mf['chi']:.6g}"
+                )
+    return s
+
+
+def _spectrum_part(config: Config, cell, lyap: dict | None, warnings: list[str]) -> dict:
+    from .numerics.spectrum_metrics import spectrum_figures
+
+    if lyap is None:
+        return {}
+    figures, notes = spectrum_figures(lyap, cell.state_dim, config.torch_dtype_name)
+    warnings.extend(notes)
+    return figures
+
+
+def _finish(config: Config, s: dict, warnings: list[str], network: dict | None = None) -> dict:
+    """Parameters, a warning per non-finite figure, every key of `SUMMARY_KEYS` in order."""
+    from .results import SUMMARY_KEYS
+
     s["params"] = params_count(config) if network is None else network["params"]
     for key, value in s.items():
         if isinstance(value, float) and not math.isfinite(value):
             warnings.append(f"{key} is {value} (written as null in JSON)")
     s["warnings"] = warnings
-    from .results import SUMMARY_KEYS
-
     return {k: s.get(k) for k in SUMMARY_KEYS}
 
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = ("rnn", "lstm", "gru", "indrnn", "minimalrnn", "antisymmetric", "cornn")
 #: A custom cell: `package.module:Name` (imported only when asked: it runs the user's code).
 CUSTOM_CELL = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 #: Files `checkpoint` reads: torch's own format (weights only) or safetensors.
@@ -37,15 +37,33 @@ ACTIVATION_NAMES = (
     "gelu", "silu", "softplus", "softsign", "hardtanh",
 )
 
-#: Gate blocks of W_hh per cell, in PyTorch's order.
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+#: Gate blocks of W_hh per cell, in PyTorch's order (the research cells' W_hh is one
+#: block: see `gradscope.model.research_cells` for what W_hh means for each).
+GATES = {"rnn": 1, "lstm": 4, "gru": 3, "indrnn": 1, "minimalrnn": 1, "antisymmetric": 1, "cornn": 1}
+#: Cells whose state holds two N-vectors (LSTM `[h; c]`, coRNN `[y; z]`): D = 2N.
+PAIR_STATE_CELLS = ("lstm", "cornn")
+#: Cells with gates, where `--gate-act` applies.
+GATED_CELLS = ("lstm", "gru", "minimalrnn")
+#: Initialisations that apply to each cell (IndRNN's recurrent weight is a vector u).
+CELL_INITS = {"indrnn": ("default", "normal", "orthogonal", "identity")}
+#: The cell options beside the shared ones, with the cells they apply to and their
+#: defaults there: antisymmetric (Chang et al. 2019, h' = h + eps phi((W - W^T - gamma I) h
+#: + V x + b)) and coRNN (Rusch & Mishra 2021; the sMNIST values of the paper).
+CELL_OPTIONS = {
+    "step_size": {"antisymmetric": 0.01, "cornn": 0.042},  # eps / dt
+    "diffusion": {"antisymmetric": 0.01},  # gamma of the antisymmetric cell
+    "stiffness": {"cornn": 2.7},  # coRNN's gamma (the oscillators' restoring force)
+    "damping": {"cornn": 4.7},  # coRNN's epsilon
+}
+#: `gradscope spectrum` without `--exponents`: every exponent up to this many.
+SPECTRUM_CAP = 64
 
 
 @dataclass(frozen=True)
 class Config:
     """What to measure. Defaults make the bare `gradscope decay` run in seconds."""
 
-    cell: str = "rnn"  # rnn | lstm | gru (PyTorch formulas, gate order and names)
+    cell: str = "rnn"  # rnn | lstm | gru (PyTorch's) | indrnn | minimalrnn | antisymmetric | cornn
     act: str = "tanh"  # rnn: phi; lstm/gru: the candidate's (and LSTM cell output's) tanh
     gate_act: str = "sigmoid"  # lstm/gru gates
     # -- a network of the user's instead of a drawn one (the weights are then fixed) ---
@@ -62,7 +80,11 @@ class Config:
     init: str = "default"  # W_hh gate blocks: default | xavier | orthogonal | identity | normal
     gain: float = 1.0  # g, see the README's initialisation table
     bias_std: float | None = None  # None: PyTorch biases for `default`, zeros otherwise
-    forget_bias: float = 0.0  # added once to the LSTM forget block of b_ih
+    forget_bias: float = 0.0  # added once to the LSTM forget block of b_ih (minimalrnn: to b)
+    step_size: float | None = None  # antisymmetric eps, cornn dt (None: 0.01, 0.042)
+    diffusion: float | None = None  # antisymmetric gamma (None: 0.01)
+    stiffness: float | None = None  # cornn gamma (None: 2.7)
+    damping: float | None = None  # cornn epsilon (None: 4.7)
     input: str = "noise"  # noise | zeros | constant | path to .npy/.csv (steps x input_size)
     input_std: float = 1.0  # standard deviation of `noise`
     input_value: float = 1.0  # value of `constant`
@@ -70,7 +92,9 @@ class Config:
     h0_std: float | None = None  # initial state ~ N(0, h0_std^2); None: 1, or 0 for a user's network
     eps: float = 1e-6  # horizon threshold: first lag with median gain < eps
     spectral: str = "fast"  # fast (SVD 32 lags, then warm-started block power) | exact
-    exponents: int = 0  # Lyapunov exponents to estimate (0: none)
+    exponents: int | str = 0  # Lyapunov exponents: 0 none, K the top K, "all" every one (D)
+    qr_every: int | str = "auto"  # steps between QRs: M, or auto (frame spread kept inside the dtype)
+    frame_transient: int | None = None  # steps aligning the QR frame first (None: steps // 10)
     dtype: str | None = None  # None -> float64 on cpu, float32 on cuda
     device: str = "cpu"  # cpu | cuda
 
@@ -80,6 +104,13 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, name, float(value))
+        # a count or a word ("all", "auto"): "16" from an option or a grid is 16
+        for name in _COUNT_OR_WORD:
+            value = getattr(self, name)
+            if isinstance(value, str) and value.strip().isdigit():
+                object.__setattr__(self, name, int(value))
+            elif isinstance(value, str):
+                object.__setattr__(self, name, value.strip().lower())
         _validate(self)
 
     # -- derived ---------------------------------------------------------------------
@@ -99,7 +130,25 @@ class Config:
 
     @property
     def state_dim(self) -> int:
-        return 2 * self.hidden if self.cell == "lstm" else self.hidden
+        return 2 * self.hidden if self.cell in PAIR_STATE_CELLS else self.hidden
+
+    @property
+    def n_exponents(self) -> int:
+        """How many Lyapunov exponents `exponents` asks for (`all`: D; 0: none)."""
+        return self.state_dim if self.exponents == "all" else int(self.exponents)
+
+    @property
+    def n_frame_transient(self) -> int:
+        """Steps that align the QR frame before exponents are accumulated."""
+        return self.steps // 10 if self.frame_transient is None else self.frame_transient
+
+    def cell_option(self, name: str) -> float | None:
+        """The value of a cell option of `CELL_OPTIONS` for this cell (its default if
+        unset; None where it does not apply)."""
+        value = getattr(self, name)
+        if value is None:
+            return CELL_OPTIONS[name].get(self.cell)
+        return value
 
     @property
     def torch_dtype_name(self) -> str:
@@ -108,13 +157,17 @@ class Config:
         return "float32" if self.device == "cuda" else "float64"
 
     def resolved(self) -> Config:
-        """The same configuration with every `None` default made explicit.
+        """The same configuration with every `None` default made explicit (`exponents`
+        `all` as the number D; the frame transient only where exponents are asked).
 
         (With a checkpoint or a custom cell, the cell and sizes come from the network:
         `gradscope.analysis.resolve_model` fills them in.)"""
         h0 = self.h0_std if self.h0_std is not None else (0.0 if self.fixed_weights else 1.0)
         return dataclasses.replace(
-            self, input_size=self.n_input, dtype=self.torch_dtype_name, h0_std=h0
+            self, input_size=self.n_input, dtype=self.torch_dtype_name, h0_std=h0,
+            exponents=self.n_exponents,
+            frame_transient=self.n_frame_transient if self.n_exponents else self.frame_transient,
+            **{name: self.cell_option(name) for name in CELL_OPTIONS},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,13 +188,14 @@ class Config:
     def key(self) -> str:
         """Stable hash of the resolved configuration (cache key, report ids).
 
+        Fields added after the first release (`LATER_FIELDS`) enter the hash only when
+        they differ from their default, so runs cached before they existed keep their keys.
         Files are hashed by content (a retrained checkpoint at the same path is another
         run); what a checkpoint or custom cell determines (cell, sizes) is left out, so
-        a configuration hashes alike before and after `resolve_model`; the options of
-        user networks are left out at their defaults, so older keys stay valid.
+        a configuration hashes alike before and after `resolve_model`.
         """
         d = self.resolved().to_dict()
-        for name in _USER_NETWORK_FIELDS:
+        for name in LATER_FIELDS:
             if d[name] == _DEFAULT_VALUES[name]:
                 del d[name]
         if self.fixed_weights:
@@ -160,13 +214,16 @@ class Config:
         if self.custom:
             return " ".join([self.cell, f"N={self.hidden}", *(self.cell_args or "").split(";")]).strip()
         parts = [self.cell, self.act]
-        if self.cell != "rnn" and self.gate_act != "sigmoid":
+        if self.cell in GATED_CELLS and self.gate_act != "sigmoid":
             parts.append(f"gates={self.gate_act}")
         parts.append(f"N={self.hidden}")
         if self.init != "default":
             parts.append(self.init)
         if self.gain != 1.0:
             parts.append(f"g={self.gain:g}")
+        for name in CELL_OPTIONS:
+            if getattr(self, name) is not None:
+                parts.append(f"{_SYMBOLS.get((self.cell, name), name)}={getattr(self, name):g}")
         if self.checkpoint is not None:
             parts.append(os.path.basename(self.checkpoint) + (f"[{self.module}]" if self.module else ""))
             if self.layer is not None:
@@ -174,8 +231,17 @@ class Config:
         return " ".join(parts)
 
 
-_FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps")
-_USER_NETWORK_FIELDS = ("cell_args", "checkpoint", "module", "layer", "input_loop")
+_FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps",
+                 "step_size", "diffusion", "stiffness", "damping")
+_COUNT_OR_WORD = ("exponents", "qr_every")
+#: The papers' symbols of the cell options, for labels.
+_SYMBOLS = {("antisymmetric", "step_size"): "eps", ("antisymmetric", "diffusion"): "gamma",
+            ("cornn", "step_size"): "dt", ("cornn", "stiffness"): "gamma", ("cornn", "damping"): "eps"}
+#: Fields that enter `Config.key()` only away from their default (see there): the cell
+#: options, the spectrum's numerics and the user-network options came after the first
+#: release.
+LATER_FIELDS = ("step_size", "diffusion", "stiffness", "damping", "qr_every", "frame_transient",
+                "cell_args", "checkpoint", "module", "layer", "input_loop")
 #: What a checkpoint or a custom cell fixes: these options must keep their defaults.
 _DRAW_FIELDS = ("init", "gain", "bias_std", "forget_bias")
 
@@ -273,6 +339,7 @@ def _validate(c: Config) -> None:
         _choice("cell", c.cell, CELLS)
     _validate_user_network(c)
     _choice("act", c.act, ACTIVATION_NAMES)
+    _validate_cell_options(c)
     _choice("gate_act", c.gate_act, ACTIVATION_NAMES)
     _positive_int("hidden", c.hidden)
     if c.hidden > 8192:
@@ -284,6 +351,11 @@ def _validate(c: Config) -> None:
     _positive_int("trials", c.trials)
     _positive_int("seed", c.seed, minimum=0)
     _choice("init", c.init, INITS)
+    if c.init not in CELL_INITS.get(c.cell, INITS):
+        raise ValueError(
+            f"init={c.init!r} does not apply to {c.cell} (its recurrent weight is a vector u); "
+            f"use one of: {', '.join(CELL_INITS[c.cell])}"
+        )
     _finite("gain", c.gain, nonneg=True)
     if c.bias_std is not None:
         _finite("bias_std", c.bias_std, nonneg=True)
@@ -302,24 +374,54 @@ def _validate(c: Config) -> None:
     if c.eps >= 1:
         raise ValueError(f"eps must be in (0, 1), got {c.eps!r}")
     _choice("spectral", c.spectral, SPECTRAL_MODES)
-    _positive_int("exponents", c.exponents, minimum=0)
-    if c.exponents > c.state_dim and not c.fixed_weights:  # a user's network: checked when it is built
-        raise ValueError(
-            f"exponents must be <= the state dimension {c.state_dim}, got {c.exponents}"
-        )
+    _validate_spectrum(c)
     if c.dtype is not None:
         _choice("dtype", c.dtype, DTYPES)
     _choice("device", c.device, DEVICES)
 
 
+def _validate_cell_options(c: Config) -> None:
+    """The antisymmetric and coRNN options: positive, finite, and only where they apply."""
+    for name, cells in CELL_OPTIONS.items():
+        value = getattr(c, name)
+        if value is None:
+            continue
+        if c.cell not in cells:
+            raise ValueError(f"{name} applies to {' and '.join(cells)} only, not to {c.cell}")
+        _finite(name, value, positive=name == "step_size", nonneg=True)
+
+
+def _validate_spectrum(c: Config) -> None:
+    if c.exponents != "all":
+        if isinstance(c.exponents, str):
+            raise ValueError(f"exponents must be an integer >= 0 or all, got {c.exponents!r}")
+        _positive_int("exponents", c.exponents, minimum=0)
+        if c.exponents > c.state_dim and not c.fixed_weights:  # a user's network: checked when built
+            raise ValueError(
+                f"exponents must be <= the state dimension {c.state_dim} (or all), got {c.exponents}"
+            )
+    if c.qr_every != "auto":
+        if isinstance(c.qr_every, str):
+            raise ValueError(f"qr_every must be an integer >= 1 or auto, got {c.qr_every!r}")
+        _positive_int("qr_every", c.qr_every)
+    if c.frame_transient is not None:
+        _positive_int("frame_transient", c.frame_transient, minimum=0)
+        if c.frame_transient >= c.steps:
+            raise ValueError(
+                f"frame_transient must be < steps ({c.steps}): exponents are accumulated over "
+                f"the steps after it, got {c.frame_transient}"
+            )
+
+
 # -- fields as data (grids, labels) ---------------------------------------------------
 def _field_kinds() -> dict[str, tuple[type, bool]]:
-    """`Config` field -> (scalar type, whether `None` is allowed)."""
+    """`Config` field -> (scalar type, whether `None` is allowed). A field that takes a
+    count or a word (`exponents`: 16 or all) is text; `Config` reads its numbers."""
     kinds: dict[str, tuple[type, bool]] = {}
     for f in dataclasses.fields(Config):
         text = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         parts = [p.strip() for p in text.split("|")]
-        base = {"int": int, "float": float, "str": str, "bool": bool}[parts[0]]
+        base = str if "str" in parts else {"int": int, "float": float, "bool": bool}[parts[0]]
         kinds[f.name] = (base, "None" in parts)
     return kinds
 

@@ -50,17 +50,28 @@ SUMMARY_KEYS = (
     "nonfinite_step",  # forward step (counted from the start, transient included) that went non-finite
     "analysed_lags",  # K_last: the last lag with a finite median
     "regime",  # vanishing | marginal | exploding
-    "pascanu_rate",  # log(gamma sigma_max(W_hh)) (rnn only), median over trials
+    "pascanu_rate",  # log(gamma sigma_max(W_hh)) (rnn, indrnn: a bound there), median over trials
     "mean_field_rate",  # 0.5 ln chi (rnn only)
     "mean_field_chi",
     "mean_field_q",
     "annealed_rate",  # 0.5 ln mean_t ||J_t||_F^2 / D, median over trials
     "gamma",  # sup |phi'| of the activation
     "sigma_max_whh",  # median over trials of the largest singular value of W_hh
-    "lambda_1",  # top Lyapunov exponent (null unless exponents > 0)
-    "kaplan_yorke_dim",
+    "lambda_1",  # top Lyapunov exponent, median over trials (null unless exponents > 0)
+    "lambda_1_se",  # its standard error: across trials, or within the one trial (batch means)
+    "kaplan_yorke_dim",  # Kaplan-Yorke dimension (null: beyond the exponents estimated)
+    "kaplan_yorke_dim_se",
+    "n_positive",  # number of positive exponents (median over trials)
+    "entropy",  # metric entropy: the sum of the positive exponents (ln/step)
+    "entropy_se",
     "sum_exponents",  # sum of the estimated exponents (all D of them: checkable identity)
+    "sum_exponents_se",
     "mean_log_det",  # time average of log|det J_t| (equals sum_exponents when exponents = D)
+    "sum_rule_error",  # max over trials of |sum_exponents - mean_log_det| / max(1, |mean_log_det|)
+    "exponents_unresolved",  # exponents reported -inf (singular Jacobians, rank test on R)
+    "qr_every_mean",  # counted steps per QR re-orthonormalisation
+    "lyapunov",  # the median spectrum over trials, K numbers (-inf written as null)
+    "lyapunov_se",  # the standard error of each
     "fast_check",  # fast mode: worst relative error of its estimates against an exact SVD at lags 64, 128, 256, ...
     "params",  # parameter count of one network (PyTorch's module)
     "warnings",  # sentences that say what happened and what to do
@@ -76,9 +87,13 @@ CURVE_KEYS = {
     "log_weight_grad": "(B, T+1) log ||dL/dW_hh from step T-k||_F (lag T: NaN)",
     "log_step_gain": "(B, T) log ||J_t||_2 for t = 1..T",
     "log_step_rms": "(B, T) log ||J_t||_F / sqrt(D)",
-    "lyapunov_spectrum": "(B, E) exponents, natural log per step (E = exponents)",
-    "lyapunov_history": "(B, E, H) running estimates at H checkpoints",
-    "lyapunov_history_steps": "(H,) steps of those checkpoints",
+    "lyapunov_spectrum": "(B, K) exponents, natural log per step, descending (K = exponents; -inf: lost)",
+    "lyapunov_se": "(B, K) standard error of each, from batch means over blocks of time",
+    "lyapunov_blocks": "(B, K, nb) the exponents of each of nb consecutive blocks of time",
+    "lyapunov_history": "(B, K, H) running estimates at H log-spaced checkpoints",
+    "lyapunov_history_steps": "(H,) steps counted after the frame transient at those checkpoints",
+    "lyapunov_resolved": "(B,) how many exponents are finite (the rest failed the rank test on R)",
+    "lyapunov_mean_log_det": "(B,) time average of log|det J_t| over the counted steps (NaN unless K = D)",
 }
 
 

@@ -1,5 +1,6 @@
 """Small shared helpers for the numerical tests."""
 
+import pytest
 import torch
 
 from gradscope.analysis import simulate
@@ -23,3 +24,12 @@ def explicit_products(cell, traj):
         p = p @ jac[t]
         out.append(p)
     return out, jac
+
+
+@pytest.fixture
+def one_thread():
+    """Small matrices: one torch thread (two spin against each other on a shared machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,7 +12,13 @@ from typing import Any, Sequence
 import click
 
 from ..config import Config
-from .options import usage_error_for
+from .options import (
+    EXIT_STRICT,
+    GroupedCommand,
+    config_options,
+    output_options,
+    usage_error_for,
+)
 
 
 def command_line(ctx: click.Context) -> str:
@@ -73,16 +79,17 @@ class _Progress:
         self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
 
 
-def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
-    """`analysis.analyze` with a progress bar; library errors become one-line CLI errors."""
+def run_analysis(config: Config, show_progress: bool, command: str, what: str = "analyze") -> Any:
+    """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with a progress bar;
+    library errors become one-line CLI errors."""
     import contextlib
 
     try:
-        from ..analysis import analyze
+        from .. import analysis
 
         bar = _Progress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
-            return analyze(config, progress=bar, strict=False, command=command)
+            return getattr(analysis, what)(config, progress=bar, strict=False, command=command)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:
@@ -93,15 +100,16 @@ def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
 
 def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, width: float | None,
                   stem: str = "decay") -> list[Path]:
-    """result.json + curves.npz + summary.txt + figures into `out`, each atomically."""
-    from ..figures.decay import decay_figure
+    """result.json + curves.npz + summary.txt + figures into `out`, each atomically
+    (`stem` decay: the decay figure and table; spectrum: the spectrum's)."""
     from ..figures.style import save_figure
-    from ..figures.tables import plain_sentence, render_text, summary_table
+    from ..figures.tables import render_text
     from ..results import write_text_atomic
 
+    figure, summary_table, plain_sentence = presentation(stem)
     width = width if width is not None else (3.25 if style == "paper" else 6.75)
     try:
-        fig = decay_figure(result, width=width, style=style)
+        fig = figure(result, width=width, style=style)
         result.save(out)
         write_text_atomic(out / "summary.txt",
                           render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
@@ -109,3 +117,60 @@ def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, wi
                 *save_figure(fig, out / stem, formats=formats)]
     except OSError as exc:
         raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None
+
+
+def presentation(stem: str) -> tuple[Any, Any, Any]:
+    """(figure, table, sentence) functions of a run kind: `decay` or `spectrum`."""
+    if stem == "spectrum":
+        from ..figures.spectrum import spectrum_figure
+        from ..figures.spectrum_tables import spectrum_sentence, spectrum_table
+
+        return spectrum_figure, spectrum_table, spectrum_sentence
+    from ..figures.decay import decay_figure
+    from ..figures.tables import plain_sentence, summary_table
+
+    return decay_figure, summary_table, plain_sentence
+
+
+def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None:
+    """The body of `decay` (`stem` decay: `analyze`) and `spectrum` (`spectrum`): build
+    the config from the options, run, write `--out`, print the table and the sentence
+    (or `--json`, or `--quiet`'s sentence), and exit 3 under `--strict` when the run did
+    not finish `ok`."""
+    import sys
+
+    from .options import config_from_options
+
+    out, formats, style, width, as_json, quiet, strict = (
+        options.pop(k) for k in ("out", "formats", "style", "width", "as_json", "quiet", "strict"))
+    config = config_from_options(options)
+    if out is not None:
+        check_writable(out)
+    show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    what = "spectrum" if stem == "spectrum" else "analyze"
+    result = run_analysis(config, show_progress, command_line(ctx), what=what)
+    if out is not None:
+        write_outputs(result, out, formats, style, width, stem=stem)
+    _, table, sentence = presentation(stem)
+    if as_json:
+        click.echo(result.to_json())
+    elif quiet:
+        click.echo(sentence(result))
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        console.print(table(result))
+        console.print(sentence(result), soft_wrap=not console.is_terminal)
+        if out is not None:
+            console.print(f"wrote {out}/", style="dim")
+    if strict and result.status != "ok":
+        first = (result.summary.get("warnings") or [""])[0]
+        click.echo(f"Error: status {result.status} (--strict): {first}", err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+def one_run_command(f: Any) -> click.Command:
+    """A command over one configuration (`decay`, `spectrum`): every configuration option,
+    the output options, the context first; its body calls `run_and_show`."""
+    return click.command(cls=GroupedCommand)(config_options()(output_options(click.pass_context(f))))

@@ -70,7 +70,7 @@ class _Spec:
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 OPTION_SPECS: tuple[_Spec, ...] = (
-    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (PyTorch formulas and gate order), or "
+    _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (rnn, lstm, gru: PyTorch's; the others: `gradscope cells`), or "
           "package.module:Name, a cell of yours (imports and runs your code).", CELLS,
           metavar="[" + "|".join(CELLS) + "|pkg.mod:Name]"),
     _Spec("cell_args", ("--cell-arg",), "str", "Network", "key=value for a custom cell's constructor "
@@ -89,7 +89,13 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("gain", ("--gain", "-g"), "float", "Network", "Initialisation gain g."),
     _Spec("bias_std", ("--bias-std",), "float", "Network",
           "b_ih ~ N(0, s^2), b_hh = 0 [default: PyTorch biases for default init, else 0]."),
-    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias."),
+    _Spec("forget_bias", ("--forget-bias",), "float", "Network", "Added to the LSTM forget-gate bias "
+          "(minimalrnn: to the bias of its gate u)."),
+    _Spec("step_size", ("--step-size",), "float", "Network",
+          "antisymmetric: eps; cornn: dt [default: 0.01; 0.042]."),
+    _Spec("diffusion", ("--diffusion",), "float", "Network", "antisymmetric: gamma [default: 0.01]."),
+    _Spec("stiffness", ("--stiffness",), "float", "Network", "cornn: gamma, the restoring force [default: 2.7]."),
+    _Spec("damping", ("--damping",), "float", "Network", "cornn: epsilon, the damping [default: 4.7]."),
     _Spec("steps", ("--steps", "-T"), "int", "Run", "Analysed steps T (lags 0..T)."),
     _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
     _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
@@ -102,7 +108,14 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("input_value", ("--input-value",), "float", "Input", "Value of constant input."),
     _Spec("input_loop", ("--input-loop",), "bool", "Input", "Repeat an input file shorter than transient + steps."),
     _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
-    _Spec("exponents", ("--exponents",), "int", "Numerics", "Lyapunov exponents to estimate (0: none)."),
+    _Spec("exponents", ("--exponents",), "str", "Numerics",
+          "Lyapunov exponents to estimate: K (the top K), all, or 0 (none; spectrum: all up to 64).",
+          metavar="K|all"),
+    _Spec("qr_every", ("--qr-every",), "str", "Numerics",
+          "Steps between QR re-orthonormalisations: M, or auto (the frame's spread kept within "
+          "eps^-1/2 of the dtype).", metavar="M|auto"),
+    _Spec("frame_transient", ("--frame-transient",), "int", "Numerics",
+          "Steps that align the QR frame before exponents are accumulated [default: steps // 10]."),
     _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
     _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
 )

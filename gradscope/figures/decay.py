@@ -7,7 +7,8 @@ real and lie far below the float64 range. Zero gains (`-inf`) are never plotted:
 curve stops and the lag is marked. Long curves are thinned to ~500 points for drawing;
 every statistic is computed on the full arrays first.
 
-May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.results`.
+May import: `gradscope.figures.style`, `gradscope.figures.curves`,
+`gradscope.figures.spectrum`, `gradscope.results`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from .curves import LN10, QUANTILES, drawing_indices, trial_quantiles
 from .curves import eps_tex as _eps_text
+from .spectrum import draw_lambda_asymptote
 from .style import COLORS, LINESTYLES, THEORY_COLOR, THEORY_LINESTYLE, log10_axis
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -299,6 +301,7 @@ def decay_figure(
             ax_b = fig.add_subplot(gs[1, 0])
             ax_c = fig.add_subplot(gs[1, 1])
         plot_decay(result, ax_a, legend=False, max_points=max_points)
+        draw_lambda_asymptote(ax_a, result)
         plot_step_gain(result, ax_b, max_points=max_points)
         plot_input_sensitivity(result, ax_c, max_points=max_points)
         ax_a.set_title(f"(a) gradient gain, {result.config.label()}")

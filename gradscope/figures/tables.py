@@ -12,9 +12,8 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..config import GATES
 from ..provenance import network_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,13 +75,15 @@ def _get(result: Result, key: str) -> Any:
 
 
 def params_count(result: Result) -> int:
-    """Parameters of one network: the summary's count, else `G N (I + N) + 2 G N`."""
+    """Parameters of one network: the summary's count, else the model's
+    (`G N (I + N) + 2 G N` for the PyTorch cells)."""
+    from ..model.cells import params_count as count
+
     n = _get(result, "params")
     if n is not None:
         return int(n)
     c = result.config
-    g = GATES[c.cell]
-    return g * c.hidden * (c.n_input + c.hidden) + 2 * g * c.hidden
+    return count(c.cell, c.hidden, c.n_input)
 
 
 def config_line(result: Result) -> str:
@@ -165,9 +166,6 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
 def summary_table(result: Result) -> RenderableType:
     """The terminal summary of one run: configuration, every figure with its unit,
     theory beside measurement, status and warnings."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     status = result.summary.get("status", "?")
@@ -178,17 +176,29 @@ def summary_table(result: Result) -> RenderableType:
         "   status ", (status, "bold green" if status == "ok" else "bold red"),
         "   regime ", (regime, "bold"),
     )
+    return quantity_table(result, title, _rows(result))
+
+
+def quantity_table(result: Result, title: Any, rows: list[tuple[str, str, str, str]],
+                   notes: Sequence[Any] = ()) -> RenderableType:
+    """The title, the configuration line, a `quantity | measured | theory | unit` table
+    of `rows` (rich markup), `notes`, and the run's warnings: the frame of the terminal
+    summaries of `decay` and `spectrum`."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     head = Text(config_line(result), style="dim")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     table.add_column("quantity")
     table.add_column("measured", justify="right", no_wrap=True)
     table.add_column("theory, context", no_wrap=True)
     table.add_column("unit", style="dim", min_width=7, no_wrap=True)
-    for row in _rows(result):
+    for row in rows:
         table.add_row(*row)
-    parts: list[Any] = [title, head, table]
-    warnings = result.summary.get("warnings") or []
-    for w in warnings:
+    parts: list[Any] = [title, head, table, *notes]
+    for w in result.summary.get("warnings") or []:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)
 
@@ -277,28 +287,58 @@ SIGMA_MAX_AT_INIT = {"default": 2 / math.sqrt(3), "xavier": 2.0, "normal": 2.0,
                      "orthogonal": 1.0, "identity": 1.0}
 
 
+#: One line per cell for `gradscope cells`: its step.
+CELL_NOTES = {
+    "rnn": "h' = act(W_ih x + b_ih + W_hh h + b_hh)",
+    "lstm": "gates i, f, g, o; the c path keeps gradients alive",
+    "gru": "gates r, z, n",
+    "indrnn": "h' = act(W_ih x + b + u * h), u a vector (Li et al. 2018)",
+    "minimalrnn": "e = act(W_x x), u = gate(W_h h + W_e e + b), h' = u h + (1-u) e (Chen et al. 2018)",
+    "antisymmetric": "h' = h + eps act((W - W^T - gamma I) h + V x + b) (Chang et al. 2019)",
+    "cornn": "z' = z + dt (act(W y + W_z z + V x + b) - gamma y - eps z), y' = y + dt z' (Rusch & Mishra 2021)",
+}
+#: The theory overlays each cell gets besides the annealed estimate and the spectrum.
+CELL_THEORY = {
+    "rnn": "Pascanu bound, mean field",
+    "lstm": "-",
+    "gru": "-",
+    "indrnn": "Pascanu bound (gamma max|u|)",
+    "minimalrnn": "-",
+    "antisymmetric": "-",
+    "cornn": "-",
+}
+
+
 def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "default",
                 gain: float = 1.0) -> RenderableType:
-    """Cells (state size, gate blocks, parameter count) and activations (sup|phi'|, the
-    Pascanu per-step bound for a vanilla RNN at the given initialisation)."""
+    """Cells (state size, parameter count, the options that apply to each, the theory
+    overlays drawn for it, its step) and activations (sup|phi'|, the Pascanu per-step
+    bound for a vanilla RNN at the given initialisation)."""
     from rich import box
     from rich.console import Group
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
+    from ..config import CELL_INITS, CELL_OPTIONS, GATED_CELLS, INITS
     from ..model.activations import ACTIVATIONS
+    from ..model.cells import params_count as count
 
     n, i = hidden, input_size if input_size is not None else hidden
     cells = Table(title=f"cells (N={n}, input size {i})", box=box.SIMPLE_HEAD, title_justify="left")
-    for col, kw in (("cell", {}), ("state", {}), ("gate blocks", {"justify": "right"}),
-                    ("parameters", {"justify": "right"}), ("", {"style": "dim"})):
+    for col, kw in (("cell", {"no_wrap": True}), ("state", {"no_wrap": True}),
+                    ("parameters", {"justify": "right"}), ("options that apply", {}), ("theory", {})):
         cells.add_column(col, **kw)
-    notes = {"rnn": "h' = act(W_ih x + b_ih + W_hh h + b_hh)",
-             "lstm": "gates i, f, g, o; state [h; c] (the c path keeps gradients alive)",
-             "gru": "gates r, z, n"}
-    for cell, g in GATES.items():
-        state = f"[h; c] {2 * n}" if cell == "lstm" else f"h {n}"
-        cells.add_row(cell, state, str(g), f"{g * n * (i + n) + 2 * g * n:,}", notes[cell])
+    steps = []
+    for cell, note in CELL_NOTES.items():
+        state = {"lstm": f"[h; c] {2 * n}", "cornn": f"[y; z] {2 * n}"}.get(cell, f"h {n}")
+        options = ["--act"] + (["--gate-act"] if cell in GATED_CELLS else [])
+        options += [f"--{k.replace('_', '-')}" for k, cs in CELL_OPTIONS.items() if cell in cs]
+        missing = [x for x in INITS if x not in CELL_INITS.get(cell, INITS)]
+        if missing:
+            options.append(f"--init (not {', '.join(missing)})")
+        cells.add_row(cell, escape(state), f"{count(cell, n, i):,}", " ".join(options), CELL_THEORY[cell])
+        steps.append(Text(f"  {cell}: {note}", style="dim"))
     sigma = SIGMA_MAX_AT_INIT[init] * gain
     acts = Table(title=f"activations (Pascanu bound per step for rnn: gamma x sigma_max(W_hh), "
                        f"sigma_max ~ {sigma:.3g} for init={init} g={gain:g}, large N)",
@@ -309,8 +349,10 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     for a in ACTIVATIONS.values():
         acts.add_row(a.name, _fraction(a.gamma), f"{a.gamma * sigma:.3g}", "yes" if a.smooth else "no",
                      a.description)
-    foot = Text("A bound below 1 guarantees vanishing gradients (rnn only; gated cells have no such bound).",
+    foot = Text("A bound below 1 guarantees vanishing gradients (rnn; for indrnn gamma max|u|; the other cells have no such bound).",
                 style="dim")
-    return Group(cells, acts, foot)
+    every = Text("Every cell: all activations (--act), the annealed estimate, the Lyapunov spectrum; "
+                 "steps:", style="dim")
+    return Group(cells, every, *steps, Text(""), acts, foot)
 
 

@@ -19,7 +19,11 @@ gradient are read from it:
 The LSTM state is `s = [h; c]` (D = 2N, h first): the cell-state path is what keeps LSTM
 gradients alive, so it is never dropped.
 
-May import: `gradscope.model.activations`, `gradscope.config`.
+The research cells (IndRNN, MinimalRNN, antisymmetric, coRNN) live in
+`gradscope.model.research_cells` and are registered in `CELL_CLASSES` here.
+
+May import: `gradscope.model.activations`, `gradscope.model.batched`,
+`gradscope.model.research_cells`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import torch
 
 from ..config import GATES
 from .activations import Activation, get_activation
+from .batched import linear
+from .batched import scale_rows as _scale_rows
+from .research_cells import RESEARCH_CELLS
 
 Tensor = torch.Tensor
 
@@ -71,19 +78,6 @@ class Cell(Protocol):
     def hidden_part(self, s: Tensor) -> Tensor:
         """The `h` part of a state, `(..., B, N)`."""
         ...
-
-
-def linear(weight: Tensor, v: Tensor) -> Tensor:
-    """`weight @ v` per trial: weight `(B, R, K)`, v `(..., B, K)` -> `(..., B, R)`."""
-    lead = v.shape[:-2]
-    vb = v.movedim(-2, 0).reshape(weight.shape[0], -1, v.shape[-1])  # (B, M, K)
-    out = torch.bmm(vb, weight.transpose(1, 2))  # (B, M, R)
-    return out.reshape(weight.shape[0], *lead, weight.shape[1]).movedim(0, -2)
-
-
-def _scale_rows(coef: Tensor, weight: Tensor) -> Tensor:
-    """`diag(coef) @ weight` per trial: coef `(..., B, R)`, weight `(B, R, K)`."""
-    return coef.unsqueeze(-1) * weight
 
 
 def _blocks(t: Tensor, n: int) -> tuple[Tensor, ...]:
@@ -280,10 +274,13 @@ class GRUCell(_Base):
         return torch.cat([g * lin["kr"], g * lin["kz"], g * lin["dn"] * lin["r"]], dim=-1)
 
 
-CELL_CLASSES = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+CELL_CLASSES = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell, **RESEARCH_CELLS}
 
 
 def params_count(cell: str, hidden: int, input_size: int) -> int:
-    """Parameters of one PyTorch module: `G N (I + N) + 2 G N`."""
+    """Parameters of one PyTorch module: `G N (I + N) + 2 G N` (the research cells count
+    their own, `params_count` of their class)."""
+    if cell in RESEARCH_CELLS:
+        return RESEARCH_CELLS[cell].params_count(hidden, input_size)
     g = GATES[cell]
     return g * hidden * (input_size + hidden) + 2 * g * hidden

@@ -6,7 +6,7 @@ initial state, readout, inputs), so changing `steps` or the input never changes 
 weights. Draws are made in float64 and cast afterwards: float32 and float64 runs of one
 seed see the same numbers.
 
-May import: `gradscope.model.cells`, `gradscope.config`.
+May import: `gradscope.model.cells`, `gradscope.model.research_cells`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import math
 import numpy as np
 import torch
 
-from ..config import GATES, Config
+from ..config import CELL_OPTIONS, GATES, Config
 from .cells import CELL_CLASSES
+from .research_cells import RESEARCH_CELLS
 
 STREAMS = ("weights", "state", "readout", "inputs")
 
@@ -48,8 +49,48 @@ def recurrent_block(rng: np.random.Generator, n: int, init: str, gain: float) ->
     raise ValueError(f"unknown init {init!r}")
 
 
+def recurrent_vector(rng: np.random.Generator, n: int, init: str, gain: float) -> np.ndarray:
+    """IndRNN's recurrent vector u: `default` U(-g, g) (as Li et al. 2018 draw it),
+    `normal` N(0, g^2), `orthogonal` +-g (the diagonal orthogonal matrices), `identity` g."""
+    if init == "default":
+        return rng.uniform(-gain, gain, n)
+    if init == "normal":
+        return rng.normal(0.0, gain, n)
+    if init == "orthogonal":
+        return gain * rng.choice([-1.0, 1.0], n)
+    if init == "identity":
+        return np.full(n, float(gain))
+    raise ValueError(f"init={init!r} does not apply to indrnn (its recurrent weight is a vector u)")
+
+
+def _research_weights(config: Config, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The research cells: the recurrent weight by `--init` (IndRNN's vector u, the
+    others' N x N W); every other matrix PyTorch's U(-1/sqrt(N), 1/sqrt(N)); one bias b."""
+    n, i, cell = config.hidden, config.n_input, config.cell
+    bound = 1.0 / math.sqrt(n)
+    out = {"weight_ih": rng.uniform(-bound, bound, (n, i))}
+    if cell == "indrnn":
+        out["weight_hh"] = recurrent_vector(rng, n, config.init, config.gain)
+    else:
+        out["weight_hh"] = recurrent_block(rng, n, config.init, config.gain)
+    extra = {"minimalrnn": "weight_eh", "cornn": "weight_zh"}.get(cell)
+    if extra is not None:
+        out[extra] = rng.uniform(-bound, bound, (n, n))
+    if config.bias_std is not None:
+        out["bias_ih"] = rng.normal(0.0, config.bias_std, n)
+    elif config.init == "default":
+        out["bias_ih"] = rng.uniform(-bound, bound, n)
+    else:
+        out["bias_ih"] = np.zeros(n)
+    if cell == "minimalrnn":
+        out["bias_ih"] += config.forget_bias  # the keep gate u
+    return out
+
+
 def draw_weights(config: Config, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Parameters of one network in PyTorch's names and shapes (float64)."""
+    if config.cell in RESEARCH_CELLS:
+        return _research_weights(config, rng)
     n, i, g = config.hidden, config.n_input, GATES[config.cell]
     bound = 1.0 / math.sqrt(n)
     weight_ih = rng.uniform(-bound, bound, (g * n, i))
@@ -69,7 +110,7 @@ def draw_weights(config: Config, rng: np.random.Generator) -> dict[str, np.ndarr
 
 
 def bias_variance(config: Config) -> float:
-    """Nominal variance of one entry of `b_ih + b_hh` (mean-field `sigma_b^2`)."""
+    """Nominal variance of one entry of `b_ih + b_hh` (mean-field `sigma_b^2`; vanilla RNN)."""
     if config.bias_std is not None:
         return config.bias_std**2
     if config.init == "default":
@@ -98,10 +139,12 @@ def build(config: Config, streams: list[dict[str, np.random.Generator]]) -> tupl
         return torch.as_tensor(np.stack(arrays), dtype=dtype, device=device)
 
     weights = [draw_weights(config, s["weights"]) for s in streams]
+    options = {k: config.cell_option(k) for k in CELL_OPTIONS if config.cell_option(k) is not None}
     cell = CELL_CLASSES[config.cell](
-        *(tensor([w[k] for w in weights]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+        **{k: tensor([w[k] for w in weights]) for k in weights[0]},
         act=config.act,
         gate_act=config.gate_act,
+        **options,
     )
     h0, readouts = draw_states_and_readouts(streams, config.state_dim, config.hidden, config.h0_std)
     return cell, tensor(h0), tensor(readouts)

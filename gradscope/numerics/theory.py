@@ -42,32 +42,71 @@ def gaussian_mean(f, q: float) -> float:
 
 
 def mean_field(
-    act: str, sigma_w2: float, sigma_u2: float = 0.0, sigma_b2: float = 0.0, iters: int = 5000
+    act: str, sigma_w2: float, sigma_u2: float = 0.0, sigma_b2: float = 0.0
 ) -> dict[str, float]:
     """Fixed point `q*`, `chi` and the predicted RMS slope `0.5 ln chi` of a random RNN.
+
+    `q*` is the fixed point of `V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_u^2 + sigma_b^2`
+    that the iteration `q <- V(q)` reaches from `q = 1`, found by bracketing and bisection
+    (the iteration itself crawls near the edge of chaos: at sigma_w^2 = 1 with tanh it is
+    still at q = 1e-4 after 5,000 steps). It is 0 exactly when nothing drives the network
+    (`V(0) = 0`) and the map contracts towards 0, and `chi` is then the limit
+    `sigma_w^2 E[phi'(0 z)^2]` (so `mean_field("tanh", 1.0)` gives chi = 1 to rounding).
 
     Returns:
         `{"q": q*, "chi": chi, "rate": 0.5 ln chi, "xi": -1/ln chi}` (`q` is `inf` when
         the variance map has no finite fixed point, as for an exploding relu network).
     """
     a = get_activation(act)
-    q = 1.0
-    for _ in range(iters):
-        new = sigma_w2 * gaussian_mean(lambda x: a.phi(x) ** 2, q) + sigma_u2 + sigma_b2
-        if not math.isfinite(new) or new > 1e200:
-            q = math.inf
-            break
-        if abs(new - q) <= 1e-14 * max(1.0, q) or new < 1e-12:  # converged, or q -> 0
-            q = new
-            break
-        q = new
-    # q -> 0 (an undriven contracting network): take the limit q -> 0+, not phi'(0) itself,
-    # which for relu is the one-sided 0; q -> inf: relu-like slopes do not depend on q
-    probe = min(max(q, 1e-12), 1e6)
+    drive = sigma_u2 + sigma_b2
+
+    def excess(q: float) -> float:  # V(q) - q, with the sign of V(q)/q - 1 for q > 0
+        return sigma_w2 * gaussian_mean(lambda x: a.phi(x) ** 2, q) + drive - q
+
+    q = _fixed_point(excess, drive == 0 and float(a.phi(torch.zeros(1, dtype=torch.float64))) == 0.0)
+    # q = 0: the limit q -> 0+ (relu's one-sided phi'(0) = 0 is not it); q -> inf:
+    # relu-like slopes do not depend on q
+    probe = 1e-30 if q == 0 else min(q, 1e6)
     chi = sigma_w2 * gaussian_mean(lambda x: a.dphi(x) ** 2, probe)
     rate = 0.5 * math.log(chi) if chi > 0 else -math.inf
     xi = -1.0 / math.log(chi) if chi > 0 and chi != 1 else math.inf
     return {"q": q, "chi": chi, "rate": rate, "xi": xi}
+
+
+def _fixed_point(excess, zero_is_fixed: bool) -> float:
+    """The fixed point the iteration reaches from q = 1: `excess(q) = V(q) - q` changes
+    sign there. Scan by decades from 1 (down when V(1) < 1, up when V(1) > 1), then bisect
+    on log q to full precision. Going down with `zero_is_fixed` and no sign change above
+    1e-12, the answer is 0 (below that the quadrature's rounding decides the sign)."""
+    g1 = excess(1.0)
+    if abs(g1) <= 1e-14:
+        return 1.0
+    down = g1 < 0
+    inner = 1.0
+    for k in range(1, 201):
+        q = 10.0 ** (-k if down else k)
+        g = excess(q)
+        if not math.isfinite(g):
+            return math.inf
+        if (g >= 0) if down else (g <= 0):
+            break
+        inner = q
+        if down and q <= 1e-12 and zero_is_fixed:
+            return 0.0
+    else:
+        return 0.0 if down else math.inf
+    lo, hi = (q, inner) if down else (inner, q)  # excess(lo) >= 0 >= excess(hi)
+    if excess(lo) == 0:
+        return lo
+    while hi > lo * (1 + 1e-14):
+        mid = math.sqrt(lo * hi)
+        if not lo < mid < hi:
+            break
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def pascanu_rate(weight_hh: torch.Tensor, gamma: float) -> np.ndarray:
@@ -98,7 +137,9 @@ def critical_gain(
 
     `sigma_w^2` is `g^2 / 3` for `default` init and `g^2` for `normal`, `orthogonal` and
     `xavier`. Returns None when chi stays on one side of 1 over `0 < g <= hi` (or for
-    `identity` init, which is not random). Bisection to 1e-8.
+    `identity` init, which is not random). Bisection to 1e-10; with `mean_field`'s exact
+    q*, an undriven tanh network gives g = 1 (normal init) and sqrt(3) (default), not a
+    value biased by a fixed-point iteration that stopped short.
     """
     scale = {"default": 1.0 / 3.0, "normal": 1.0, "orthogonal": 1.0, "xavier": 1.0}.get(init)
     if scale is None:
@@ -110,12 +151,12 @@ def critical_gain(
     lo, up = 1e-3, hi
     if excess(lo) >= 0 or excess(up) <= 0:
         return None
-    for _ in range(60):
+    for _ in range(80):
         mid = 0.5 * (lo + up)
         if excess(mid) > 0:
             up = mid
         else:
             lo = mid
-        if up - lo < 1e-8:
+        if up - lo < 1e-10:
             break
     return 0.5 * (lo + up)

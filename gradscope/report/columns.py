@@ -35,6 +35,7 @@ COLUMNS = (
     Column("explosion_lag", "explosion lag", r"Expl.\ lag", "steps", 0),
     Column("regime", "regime", "Regime", "", None),
     Column("lambda_1", "lambda_1", r"$\lambda_1$", "/step", 3, "absmin"),
+    Column("kaplan_yorke_dim", "Kaplan-Yorke", r"$D_\mathrm{KY}$", "", 2),
     Column("pascanu_rate", "Pascanu", "Pascanu", "/step", 3),
     Column("mean_field_rate", "mean field", "Mean field", "/step", 3),
     Column("annealed_rate", "annealed", "Annealed", "/step", 3),
@@ -42,12 +43,14 @@ COLUMNS = (
 
 
 BEST_TEXT = (
-    "Bold: the best value in each ranked column; growth rate and lambda_1: closest to 0 "
+    "Bold: the best value in each ranked column; growth rate and lambda_1 (the top Lyapunov "
+    "exponent): closest to 0 "
     "(slowest decay or growth); half-life and horizon: longest (a censored horizon '> T' "
     "counts as T; exploding configurations are not ranked). Rates are natural log per "
     "step. Theory: Pascanu = log(gamma "
-    "sigma_max(W_hh)), an upper bound on the rate (rnn only); mean field = 0.5 ln chi, "
-    "a prediction of the RMS rate (rnn only); annealed = 0.5 ln mean_t ||J_t||_F^2 / D."
+    "sigma_max(W_hh)), an upper bound on the rate (rnn, indrnn); mean field = 0.5 ln chi, "
+    "a prediction of the RMS rate (rnn only); annealed = 0.5 ln mean_t ||J_t||_F^2 / D. "
+    "Kaplan-Yorke: the dimension the Lyapunov spectrum gives (where runs estimated one)."
 )
 
 
@@ -58,10 +61,14 @@ def _number(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+SPECTRUM_COLUMNS = ("lambda_1", "kaplan_yorke_dim")
+
+
 def _columns(results: Sequence[Result]) -> list[Column]:
-    """The columns to show: lambda_1 only where some run computed it."""
+    """The columns to show: lambda_1 and the Kaplan-Yorke dimension only where some run
+    computed a spectrum."""
     has_l1 = any(_number(r.summary.get("lambda_1")) is not None for r in results)
-    return [c for c in COLUMNS if c.key != "lambda_1" or has_l1]
+    return [c for c in COLUMNS if c.key not in SPECTRUM_COLUMNS or has_l1]
 
 
 def _rank_value(result: Result, col: Column) -> float | None:

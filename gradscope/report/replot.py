@@ -68,7 +68,8 @@ def replot(
     """Redraw every figure of a run folder or report folder from its saved data.
 
     Arguments:
-        path: a run folder (or its `result.json`): the decay figure is redrawn; or a
+        path: a run folder (or its `result.json`): its decay figure and, for a run
+            with a Lyapunov spectrum, its spectrum figure are redrawn; or a
             report folder (or its `manifest.json`): the report is rewritten from its
             saved runs (`runs/<key>/`) with the new figure options, so the HTML's
             inlined figures and the manifest's hashes stay true (its notes and
@@ -97,6 +98,7 @@ def _replot_run(
     formats: Sequence[str] | None, fontsize: float | None,
 ) -> list[Path]:
     from ..figures.decay import decay_figure
+    from ..figures.spectrum import has_spectrum, spectrum_figure
     from ..figures.style import save_figure
 
     result = Result.load(folder)
@@ -104,8 +106,11 @@ def _replot_run(
     kw: dict[str, Any] = {"style": style or "paper", "fontsize": fontsize}
     if width is not None:
         kw["width"] = width
-    fig = decay_figure(result, **kw)
-    written = save_figure(fig, target / "decay", formats=tuple(formats or DEFAULT_FORMATS))
+    written = []
+    for stem, draw, has in (("decay", decay_figure, "log_spectral" in result.curves),
+                            ("spectrum", spectrum_figure, has_spectrum(result))):
+        if has:  # a decay run, a spectrum run, or both (decay --exponents)
+            written += save_figure(draw(result, **kw), target / stem, formats=tuple(formats or DEFAULT_FORMATS))
     if target != folder:
         result.save(target)
     return written
