@@ -68,6 +68,7 @@ def analyze(
     progress: Progress | None = None,
     strict: bool = False,
     command: str | None = None,
+    threads: int | None = None,
 ) -> Result:
     """Measure gradient transport for `config`.
 
@@ -78,6 +79,9 @@ def analyze(
         strict: raise `NonFiniteStateError` (with the result attached) when the state
             became non-finite, instead of returning a result with status `nonfinite`.
         command: the command line recorded in the provenance (default: `sys.argv`).
+        threads: torch intra-op threads for the run (default: chosen from the size of the
+            work, `numerics.threads.choose_threads`); recorded in the provenance. An
+            execution setting, not part of the measurement (not in `Config` or its key).
 
     Returns:
         A `Result` whose `summary` holds every figure of `results.SUMMARY_KEYS` and whose
@@ -86,21 +90,28 @@ def analyze(
     import torch
 
     from .numerics.lyapunov import lyapunov_spectrum
+    from .numerics.threads import check_threads, choose_threads, torch_threads
     from .numerics.transport import transport
 
     config = config.resolved()
+    threads = check_threads(threads)
     if config.device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
-    cell, traj, readout, drive = simulate(config, progress)
-    with torch.no_grad():
+    with torch_threads(threads or 1):  # the unroll: many small steps
+        cell, traj, readout, drive = simulate(config, progress)
+    # the sweep's largest calls: one product of every trial's D x D running product
+    used = threads or choose_threads(config.trials * cell.state_dim**3, config.device,
+                                     getattr(torch, config.torch_dtype_name))
+    with torch.no_grad(), torch_threads(used):
         curves = {"lag": np.arange(config.steps + 1)}
         measured = {}
         if traj.steps > 0:
             measured = transport(
                 cell, traj.states, traj.inputs, readout, config.spectral, progress=progress
             )
-        if "fast_check" in measured:
-            curves["fast_check"] = measured["fast_check"]
+        for key in ("fast_check", "step_gain_check", "fast_stats"):
+            if key in measured:
+                curves[key] = measured[key]
         for key in LAG_CURVES + STEP_CURVES:
             width = config.steps if key in STEP_CURVES else config.steps + 1
             full = np.full((config.trials, width), np.nan)
@@ -113,8 +124,14 @@ def analyze(
                 progress("lyapunov", 0, 1)
             lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
             curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
+    stats = curves.pop("fast_stats", None)
     summary = _summarize(config, cell, curves, traj, lyap, drive)
-    result = Result(config=config, summary=summary, curves=curves, provenance=run_provenance(config, command))
+    provenance = run_provenance(config, command, threads=used)
+    if stats is not None and config.spectral == "fast":
+        from .numerics.transport import FAST_STATS
+
+        provenance["fast_self_check"] = {k: int(v) for k, v in zip(FAST_STATS, stats)}
+    result = Result(config=config, summary=summary, curves=curves, provenance=provenance)
     if strict and result.status != "ok":
         raise NonFiniteStateError(summary["warnings"][0], result)
     return result
@@ -185,14 +202,14 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive) -> dict:
                 f"{config.exponents} of {config.state_dim} exponents estimated: their sum is "
                 "not comparable with mean log|det J| (ask for all of them to check)"
             )
-    check = curves.pop("fast_check", None)
-    s["fast_check"] = None if config.spectral == "exact" or check is None else float(max(check))
-    if s["fast_check"] is not None and s["fast_check"] > 1e-3:
-        warnings.append(
-            f"fast-mode norms were up to {100 * s['fast_check']:.2g}% below an exact SVD at "
-            "the checked lags (the singular values are nearly degenerate, as for a near-"
-            "orthogonal cell): rerun with --spectral exact for exact values"
-        )
+    for key, what in (("fast_check", "norms"), ("step_gain_check", "per-step gains")):
+        check = curves.pop(key, None)
+        s[key] = None if config.spectral == "exact" or check is None else float(max(check))
+        if s[key] is not None and s[key] > 1e-3:  # not expected: a failed check redoes the chunk
+            warnings.append(
+                f"fast-mode {what} were up to {100 * s[key]:.2g}% below an exact SVD at the "
+                "checked lags: rerun with --spectral exact for exact values"
+            )
     s["params"] = params_count(config)
     for key, value in s.items():
         if isinstance(value, float) and not math.isfinite(value):

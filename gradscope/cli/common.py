@@ -73,7 +73,7 @@ class _Progress:
         self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
 
 
-def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
+def run_analysis(config: Config, show_progress: bool, command: str, threads: int | None = None) -> Any:
     """`analysis.analyze` with a progress bar; library errors become one-line CLI errors."""
     import contextlib
 
@@ -82,7 +82,7 @@ def run_analysis(config: Config, show_progress: bool, command: str) -> Any:
 
         bar = _Progress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
-            return analyze(config, progress=bar, strict=False, command=command)
+            return analyze(config, progress=bar, strict=False, command=command, threads=threads)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:

@@ -19,15 +19,18 @@ from .options import (
     config_from_options,
     config_options,
     output_options,
+    threads_option,
 )
 
 
 @click.command(cls=GroupedCommand)
 @config_options()
+@threads_option
 @output_options
 @click.pass_context
 def decay(ctx: click.Context, out: Path | None, formats: tuple[str, ...], style: str,
-          width: float | None, as_json: bool, quiet: bool, strict: bool, **options: Any) -> None:
+          width: float | None, as_json: bool, quiet: bool, strict: bool, threads: int | None,
+          **options: Any) -> None:
     """Measure how a gradient decays (or grows) going back through time.
 
     Prints a table of growth rate, half-life, horizon and the theory beside them
@@ -42,7 +45,7 @@ def decay(ctx: click.Context, out: Path | None, formats: tuple[str, ...], style:
     if out is not None:
         check_writable(out)
     show_progress = not (quiet or as_json) and sys.stderr.isatty()
-    result = run_analysis(config, show_progress, command_line(ctx))
+    result = run_analysis(config, show_progress, command_line(ctx), threads)
     if out is not None:
         write_outputs(result, out, formats, style, width)
     if as_json:

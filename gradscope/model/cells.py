@@ -17,9 +17,10 @@ gradient are read from it:
   (so its Frobenius norm is `|delta| |h_{t-1}|`).
 
 The LSTM state is `s = [h; c]` (D = 2N, h first): the cell-state path is what keeps LSTM
-gradients alive, so it is never dropped.
+gradients alive, so it is never dropped. The same derivatives without forming a Jacobian
+(`jvp`, `vjp`, `matrix_vjp`, ...) come from the mixins of `gradscope.model.products`.
 
-May import: `gradscope.model.activations`, `gradscope.config`.
+May import: `gradscope.model.activations`, `gradscope.model.products`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import torch
 
 from ..config import GATES
 from .activations import Activation, get_activation
+from .products import GRUProducts, LSTMProducts, RNNProducts
 
 Tensor = torch.Tensor
 
@@ -145,7 +147,7 @@ class _Base:
 
 
 # ------------------------------------------------------------------------- vanilla RNN
-class RNNCell(_Base):
+class RNNCell(RNNProducts, _Base):
     """`h' = act(W_ih x + b_ih + W_hh h + b_hh)`, as `torch.nn.RNNCell`."""
 
     kind = "rnn"
@@ -170,7 +172,7 @@ class RNNCell(_Base):
 
 
 # ------------------------------------------------------------------------------ LSTM
-class LSTMCell(_Base):
+class LSTMCell(LSTMProducts, _Base):
     """`torch.nn.LSTMCell` on the state `[h; c]` (gates i, f, g, o)."""
 
     kind = "lstm"
@@ -234,7 +236,7 @@ class LSTMCell(_Base):
 
 
 # ------------------------------------------------------------------------------- GRU
-class GRUCell(_Base):
+class GRUCell(GRUProducts, _Base):
     """`torch.nn.GRUCell` (gates r, z, n; `n = act(W_in x + b_in + r * (W_hn h + b_hn))`)."""
 
     kind = "gru"

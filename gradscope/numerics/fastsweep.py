@@ -1,0 +1,196 @@
+"""Fast mode's sweep over one chunk of steps, with its self-check.
+
+The first `EXACT_LAGS` lags take an exact SVD. After that lags go in blocks of `SUB`:
+the block's products are formed one after another without rescaling (one product
+each), then their norms and their spectral and input-sensitivity estimates
+(`lagfast.LagEstimator`) are taken in a few batched calls; a block whose scale leaves
+`e^+-SAFE_LOG` is redone lag by lag. The loss-gradient vector at every lag is read off
+the running product (`r^T Q`), so it costs no chain of its own; the per-step gains come
+from `stepgain.step_gains`.
+
+Self-check: at `checks` lags of the chunk, spread over block positions (the last lag of
+a block, and offsets drawn from a fixed seed), one trial's estimates are compared with an
+exact SVD. A shortfall beyond `CHECK_TOL` makes `run` return False: the caller restores
+the carry and does the chunk again at a higher accuracy level (`LagEstimator.level`).
+
+May import: `gradscope.numerics.lagfast`, `gradscope.numerics.stepgain`,
+`gradscope.numerics.steps`, `gradscope.numerics.sweep`, `gradscope.numerics.logspace`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .lagfast import InputJacobians, LagEstimator
+from .logspace import divide_by_norm_, host_log, stable_norm
+from .stepgain import step_gains
+from .steps import FastSteps
+from .sweep import SweepBase
+
+Tensor = torch.Tensor
+
+EXACT_LAGS = 32  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
+PER_LAG = 256  # then one lag at a time while the singular subspaces still turn fast
+SUB = 16  # then lags per block
+# A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag.
+# Norms and Gram matrices square the entries, so the limit is well inside half the
+# dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
+SAFE_LOG = {torch.float32: 30.0, torch.float64: 150.0}
+CHECK_TOL = 1e-3  # a checked lag further below its exact SVD than this redoes the chunk
+CHECK_SEED = 20240917
+
+
+class FastSweep(SweepBase):
+    """Fast mode over steps lo+1..hi; `run()` is False when a check failed."""
+
+    def __init__(self, cell, states, inputs, lo, hi, steps, want, carry, out,
+                 estimator: LagEstimator, readout: Tensor, checks: int) -> None:
+        super().__init__(cell, states, inputs, lo, hi, steps, want, carry, out)
+        self.ops = FastSteps(cell, self.lin)
+        self.est = estimator
+        self.readout = readout.unsqueeze(1)  # (B, 1, D), zero beyond h
+        self.inputs_wanted = "input_sensitivity" in want
+        self.checks = checks
+        self.stats: dict = {}  # what the checks found; merged into carry.stats on success
+        self.plan = self._plan(np.random.default_rng([CHECK_SEED, lo]))
+
+    def _plan(self, rng: np.random.Generator) -> dict[int, int]:
+        """Checked lag index i -> trial: block ends and seeded offsets, alternating."""
+        first = max(0, EXACT_LAGS - self.lag0)
+        if not self.need_q or first >= self.count:
+            return {}
+        ends = [i for i in range(first, self.count) if (i - first) % SUB == SUB - 1 or i == self.count - 1]
+        picks: set[int] = set()
+        for k in range(min(self.checks, self.count - first)):
+            pool = ends if k % 2 == (self.lo // 7) % 2 and ends else range(first, self.count)
+            choices = [i for i in pool if i not in picks] or [i for i in range(first, self.count) if i not in picks]
+            picks.add(int(rng.choice(choices)))
+        trials = self.carry.q.shape[0]
+        return {i: int(rng.integers(trials)) for i in sorted(picks)}
+
+    def run(self) -> bool:
+        i = 0
+        while i < self.count:
+            lag = self.lag0 + i
+            if not self.need_q:
+                self._vector(i)
+                i += 1
+            elif lag < EXACT_LAGS:
+                self._single(i, exact=True)
+                i += 1
+            else:
+                size = min(SUB if lag >= PER_LAG else 1, self.count - i)
+                if not (size > 1 and self._block(i, size)):
+                    size = 1
+                    self._single(i, exact=False)
+                if not self._check(i, size):
+                    return False
+                i += size
+        self.finish()
+        for key, value in self.stats.items():
+            old = self.carry.stats.get(key, 0)
+            self.carry.stats[key] = old + value if key.endswith(("checked", "redone")) else max(old, value)
+        return True
+
+    # -- lags ------------------------------------------------------------------------------
+    def _single(self, i: int, exact: bool) -> None:
+        """One lag: the estimates of the carried product, then one multiplication."""
+        c, j = self.carry, self.count - 1 - i
+        q = c.q
+        self._record(i, q.unsqueeze(0), torch.ones((1, q.shape[0]), dtype=q.dtype, device=q.device), exact)
+        self.advance(self.ops.right(q, j))
+
+    def _block(self, i: int, size: int) -> bool:
+        """Lags i..i+size-1 at once; False (nothing changed) if the scale runs away."""
+        c = self.carry
+        prods = torch.empty((size + 1, *c.q.shape), dtype=c.q.dtype, device=c.q.device)
+        prods[0] = c.q
+        for s in range(size):
+            self.ops.right(prods[s], self.count - 1 - (i + s), out=prods[s + 1])
+        # a plain norm is exact inside the safe range; outside it the block goes lag by
+        # lag, where `stable_norm` is used
+        frob = torch.linalg.vector_norm(prods[1:], dim=(-2, -1))  # (size, B)
+        if not _tame(frob, prods.dtype):
+            return False
+        self._record(i, prods[:size], torch.cat([torch.ones_like(frob[:1]), frob[:-1]]), exact=False)
+        # the carried scale accumulates over every block: its norm summed in float64
+        last = prods[size].clone()
+        self.advance(last, stable_norm(last, (-2, -1)))
+        return True
+
+    def _record(self, i: int, stack: Tensor, frob: Tensor, exact: bool) -> None:
+        """Store the estimates of the products `stack` `(S, B, D, D)` at lags i..i+S-1."""
+        size = stack.shape[0]
+        js = [self.count - 1 - (i + s) for s in range(size)]
+        self.stack, self.js = stack, js
+        bjac = InputJacobians(self.cell, {k: v[js] for k, v in self.lin.items()}) if self.inputs_wanted else None
+        self.bjac = bjac
+        if exact:
+            spectral = torch.linalg.svdvals(stack)[..., 0]
+            inputs = None if bjac is None else torch.linalg.svdvals(stack @ bjac.matrix())[..., 0]
+        else:
+            spectral, inputs = self.est.block(stack, bjac)
+        self.q_add[i : i + size] = self.carry.log_scale
+        self.q_frob.extend(frob.unbind(0))
+        self.q_sig.extend(spectral.to(stack.dtype).unbind(0))
+        if inputs is not None:
+            self.sens.extend(inputs.to(stack.dtype).unbind(0))
+        if self.need_v:  # the loss gradient r^T Q, in the same scale as Q
+            self.v_add[i : i + size] = self.carry.log_scale
+            self.v_vec.extend((self.readout.unsqueeze(0) @ stack).squeeze(-2).unbind(0))
+
+    def _vector(self, i: int) -> None:
+        """Only loss_grad / weight_grad: the vector chain `v <- J^T v`."""
+        c, j = self.carry, self.count - 1 - i
+        self.v_add[i] = c.log_v
+        self.v_vec.append(c.v)
+        v = self.ops.vjp(c.v, j)
+        m = stable_norm(v, 1)
+        divide_by_norm_(v, m)
+        c.v = v
+        c.log_v = c.log_v + host_log(m)
+
+    def _check(self, i: int, size: int) -> bool:
+        """The planned checks among lags i..i+size-1; False if one falls short."""
+        stats = self.stats
+        for s in range(size):
+            b = self.plan.get(i + s)
+            if b is None:
+                continue
+            q = self.stack[s, b]
+            exact = float(torch.linalg.svdvals(q)[0])
+            k = len(self.q_sig) - size + s
+            pairs = [("spectral", self.q_sig, exact)]
+            if self.bjac is not None:
+                bmat = self.bjac.take([s]).matrix()[0, b]
+                pairs.append(("input", self.sens, float(torch.linalg.svdvals(q @ bmat)[0])))
+            for name, values, truth in pairs:
+                est = float(values[k][b])
+                short = 1 - est / truth if truth > 0 else 0.0
+                if short > CHECK_TOL:
+                    return False
+                stats[name] = max(stats.get(name, 0.0), short)
+                stats["checked"] = stats.get("checked", 0) + 1
+                if truth > est:  # keep the exact value where we have it
+                    values[k] = values[k].clone()
+                    values[k][b] = truth
+        return True
+
+    # -- per step ---------------------------------------------------------------------------
+    def step_frobenius(self) -> Tensor:
+        return self.ops.frobenius()
+
+    def step_log_gains(self) -> np.ndarray:
+        checks = max(1, math.ceil(self.checks))
+        g = step_gains(self.cell, self.lin, "fast", checks, CHECK_SEED + self.lo, self.ops.jac)
+        self.stats.update(step_gain=g.worst, step_checked=g.checked, step_redone=int(g.redone > 0))
+        return g.log_gain
+
+
+def _tame(norms: Tensor, dtype: torch.dtype) -> bool:
+    """Every norm finite and within e^+-SAFE_LOG of `dtype` (else the block is redone lag by lag)."""
+    limit = SAFE_LOG.get(dtype, 30.0)
+    return bool(((norms > math.exp(-limit)) & (norms < math.exp(limit))).all())
