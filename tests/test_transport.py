@@ -53,11 +53,12 @@ def test_fast_mode_within_stated_tolerance(cell):
         assert err.max() < 1e-2, key
         assert np.mean(err > 1e-3) <= 0.01, key
         assert (b <= a + 1e-9).all(), "power iteration gives lower bounds"
-    for key in ("log_rms", "log_loss_grad", "log_weight_grad"):
+    for key in ("log_rms", "log_loss_grad", "log_weight_grad", "log_step_rms"):
         # exact in both modes; fast mode rescales per block of lags, so rounding differs
         np.testing.assert_allclose(exact[key], fast[key], rtol=1e-12, atol=1e-9)
-    # per-step gains: exact SVD in both modes
-    np.testing.assert_allclose(fast["log_step_gain"], exact["log_step_gain"], atol=1e-12)
+    # per-step gains: Lanczos in fast mode, the same tolerance
+    err = rel(fast["log_step_gain"], exact["log_step_gain"])
+    assert err.max() < 1e-2 and np.mean(err > 1e-3) <= 0.01
 
 
 def test_weight_gradient_equals_autograd_bptt():

@@ -82,7 +82,8 @@ def run_analysis(config: Config, show_progress: bool, command: str, threads: int
 
         bar = _Progress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
-            return analyze(config, progress=bar, strict=False, command=command, threads=threads)
+            extra = {} if threads is None else {"threads": threads}  # None: the engine chooses
+            return analyze(config, progress=bar, strict=False, command=command, **extra)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:

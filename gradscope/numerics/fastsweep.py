@@ -32,9 +32,10 @@ from .sweep import SweepBase
 
 Tensor = torch.Tensor
 
-EXACT_LAGS = 32  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
-PER_LAG = 256  # then one lag at a time while the singular subspaces still turn fast
-SUB = 16  # then lags per block
+EXACT_LAGS = 8  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
+PER_LAG = 256  # then blocks of EARLY_SUB lags while the singular subspaces still turn fast,
+EARLY_SUB = 4
+SUB = 16  # then blocks of SUB lags
 # A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag.
 # Norms and Gram matrices square the entries, so the limit is well inside half the
 # dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
@@ -58,16 +59,18 @@ class FastSweep(SweepBase):
         self.plan = self._plan(np.random.default_rng([CHECK_SEED, lo]))
 
     def _plan(self, rng: np.random.Generator) -> dict[int, int]:
-        """Checked lag index i -> trial: block ends and seeded offsets, alternating."""
+        """Checked lag index i -> trial: in turn the last lag of a block (or of the chunk)
+        and any lag, drawn from a seeded generator."""
         first = max(0, EXACT_LAGS - self.lag0)
         if not self.need_q or first >= self.count:
             return {}
-        ends = [i for i in range(first, self.count) if (i - first) % SUB == SUB - 1 or i == self.count - 1]
+        lags = range(first, self.count)
+        ends = [i for i in lags if i == self.count - 1 or (
+            self.lag0 + i >= PER_LAG and (self.lag0 + i - PER_LAG) % SUB == SUB - 1)]
         picks: set[int] = set()
-        for k in range(min(self.checks, self.count - first)):
-            pool = ends if k % 2 == (self.lo // 7) % 2 and ends else range(first, self.count)
-            choices = [i for i in pool if i not in picks] or [i for i in range(first, self.count) if i not in picks]
-            picks.add(int(rng.choice(choices)))
+        for k in range(min(self.checks, len(lags))):
+            pool = [i for i in (ends if k % 2 == 0 else lags) if i not in picks]
+            picks.add(int(rng.choice(pool or [i for i in lags if i not in picks])))
         trials = self.carry.q.shape[0]
         return {i: int(rng.integers(trials)) for i in sorted(picks)}
 
@@ -82,10 +85,7 @@ class FastSweep(SweepBase):
                 self._single(i, exact=True)
                 i += 1
             else:
-                size = min(SUB if lag >= PER_LAG else 1, self.count - i)
-                if not (size > 1 and self._block(i, size)):
-                    size = 1
-                    self._single(i, exact=False)
+                size = self._lags(i, lag)
                 if not self._check(i, size):
                     return False
                 i += size
@@ -96,6 +96,27 @@ class FastSweep(SweepBase):
         return True
 
     # -- lags ------------------------------------------------------------------------------
+    def _lags(self, i: int, lag: int) -> int:
+        """The next block of lags from i on: its size is halved while its scale runs away
+        (e.g. ~e^-2 a step in float32: 8 lags), and tried larger again after a while."""
+        est = self.est
+        est.early = lag < PER_LAG
+        if lag < PER_LAG:
+            size = min(EARLY_SUB, PER_LAG - lag, self.count - i)
+            while size > 1 and not self._block(i, size):
+                size //= 2
+        else:
+            if est.tame_run >= 16 and est.block_size < SUB:
+                est.block_size, est.tame_run = 2 * est.block_size, 0
+            size = min(est.block_size, self.count - i)
+            while size > 1 and not self._block(i, size):
+                size = est.block_size = max(1, size // 2)
+                est.tame_run = 0
+            est.tame_run += 1
+        if size == 1:
+            self._single(i, exact=False)
+        return size
+
     def _single(self, i: int, exact: bool) -> None:
         """One lag: the estimates of the carried product, then one multiplication."""
         c, j = self.carry, self.count - 1 - i
@@ -104,25 +125,39 @@ class FastSweep(SweepBase):
         self.advance(self.ops.right(q, j))
 
     def _block(self, i: int, size: int) -> bool:
-        """Lags i..i+size-1 at once; False (nothing changed) if the scale runs away."""
-        c = self.carry
-        prods = torch.empty((size + 1, *c.q.shape), dtype=c.q.dtype, device=c.q.device)
-        prods[0] = c.q
+        """Lags i..i+size-1 at once; False (nothing changed) if the scale runs away.
+
+        The running product is multiplied along with extra rows: the estimator's `W^T Q`
+        and the readout `r^T Q` (the loss gradient), so that each product also yields
+        them, for a few percent more work and no further pass over the products."""
+        c, d = self.carry, self.carry.q.shape[-1]
+        y0 = self.est.rows(c.q)
+        extra = [] if y0 is None else [y0]
+        if self.need_v:
+            extra.append(self.readout @ c.q)
+        rows = torch.cat([c.q, *extra], dim=1) if extra else c.q
+        buf = torch.empty((size + 1, *rows.shape), dtype=rows.dtype, device=rows.device)
+        buf[0] = rows
         for s in range(size):
-            self.ops.right(prods[s], self.count - 1 - (i + s), out=prods[s + 1])
-        # a plain norm is exact inside the safe range; outside it the block goes lag by
-        # lag, where `stable_norm` is used
+            self.ops.right(buf[s], self.count - 1 - (i + s), out=buf[s + 1])
+        prods = buf[:, :, :d]
+        # a plain norm is exact inside the safe range; outside it the block goes in
+        # smaller pieces, lag by lag at last, where `stable_norm` is used
         frob = torch.linalg.vector_norm(prods[1:], dim=(-2, -1))  # (size, B)
         if not _tame(frob, prods.dtype):
             return False
-        self._record(i, prods[:size], torch.cat([torch.ones_like(frob[:1]), frob[:-1]]), exact=False)
+        y = buf[:size, :, d : d + self.est.w.shape[-1]] if self.est.w is not None else None
+        vecs = buf[:size, :, -1] if self.need_v else None
+        self._record(i, prods[:size], torch.cat([torch.ones_like(frob[:1]), frob[:-1]]), False, y, vecs)
         # the carried scale accumulates over every block: its norm summed in float64
-        last = prods[size].clone()
+        last = prods[size].contiguous()
         self.advance(last, stable_norm(last, (-2, -1)))
         return True
 
-    def _record(self, i: int, stack: Tensor, frob: Tensor, exact: bool) -> None:
-        """Store the estimates of the products `stack` `(S, B, D, D)` at lags i..i+S-1."""
+    def _record(self, i: int, stack: Tensor, frob: Tensor, exact: bool, y: Tensor | None = None,
+                vecs: Tensor | None = None) -> None:
+        """Store the estimates of the products `stack` `(S, B, D, D)` at lags i..i+S-1
+        (`y`, `vecs`: their estimator rows and loss-gradient vectors if already formed)."""
         size = stack.shape[0]
         js = [self.count - 1 - (i + s) for s in range(size)]
         self.stack, self.js = stack, js
@@ -132,7 +167,7 @@ class FastSweep(SweepBase):
             spectral = torch.linalg.svdvals(stack)[..., 0]
             inputs = None if bjac is None else torch.linalg.svdvals(stack @ bjac.matrix())[..., 0]
         else:
-            spectral, inputs = self.est.block(stack, bjac)
+            spectral, inputs = self.est.block(stack, bjac, y)
         self.q_add[i : i + size] = self.carry.log_scale
         self.q_frob.extend(frob.unbind(0))
         self.q_sig.extend(spectral.to(stack.dtype).unbind(0))
@@ -140,7 +175,9 @@ class FastSweep(SweepBase):
             self.sens.extend(inputs.to(stack.dtype).unbind(0))
         if self.need_v:  # the loss gradient r^T Q, in the same scale as Q
             self.v_add[i : i + size] = self.carry.log_scale
-            self.v_vec.extend((self.readout.unsqueeze(0) @ stack).squeeze(-2).unbind(0))
+            if vecs is None:
+                vecs = (self.readout.unsqueeze(0) @ stack).squeeze(-2)
+            self.v_vec.extend(vecs.unbind(0))
 
     def _vector(self, i: int) -> None:
         """Only loss_grad / weight_grad: the vector chain `v <- J^T v`."""

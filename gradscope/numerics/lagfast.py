@@ -2,20 +2,22 @@
 
 The running product `Q` (the transport at one lag, `D x D`) and the input Jacobian `B_t`
 (`D x I`) of the step that lag reaches: their top singular values are wanted at every
-lag, an SVD each is 10-20 matrix products. Both left singular subspaces live at time T,
+lag, an SVD each is 10-20 matrix products. The left singular subspaces live at time T,
 where they converge with the lag, so a small subspace carried from lag to lag captures
 them. For a block of lags (the products formed one after another, no rescaling) one
-subspace `W` (`3p` columns) serves every lag of the block: the carried top-`p` left
-subspace `U` of `Q`, one Krylov block `Q Q^T U`, and `Q B V`, V the carried top right
-singular vectors of `Q B`. The Rayleigh-Ritz estimates `||W^T Q||_2` and `||W^T Q B||_2`
-are lower bounds.
+subspace `W` (`2p` columns) serves every lag of the block: the carried top-`p` left
+subspace `U` of `Q` and one Krylov block `Q Q^T U`. The Rayleigh-Ritz estimates
+`||W^T Q||_2` and `||W^T Q B||_2` are lower bounds.
 
 A posteriori, the residual of each top Ritz pair is computed (one matrix-vector pass
-over each product): where it exceeds `FLAG_TOL` of the Ritz value, that lag is refined by
-Lanczos on `Q Q^T` (or `Q B B^T Q^T`) from the Ritz vector, and where Lanczos does not
-converge, by an exact SVD. This is what makes nearly degenerate spectra (a near-
-orthogonal cell with weak input, an LSTM with a large forget bias) as accurate as easy
-ones: their lags get refined, the others cost nothing more.
+over each product). Where it exceeds `FLAG_TOL` of the Ritz value, the input
+sensitivity is first tried on the right subspace V, the carried top right singular
+vectors of `Q B` (the right place where Q is nearly flat, as for an orthogonal cell),
+and what still fails is refined by Lanczos on `Q Q^T` (or `Q B B^T Q^T`) from the Ritz
+vector, or by an exact SVD where that is cheaper (small D) or Lanczos does not converge.
+This is what makes nearly degenerate spectra (a near-orthogonal cell with weak input, an
+LSTM with a large forget bias) as accurate as easy ones: their lags get refined, the
+others cost nothing more.
 
 `level` raises the accuracy when a check fails (see `transport`): 0 and 1 differ in
 their tolerances, 2 takes an exact SVD at every lag.
@@ -34,11 +36,11 @@ Tensor = torch.Tensor
 FLAG_TOL = (1e-3, 1e-5)  # per level: relative residual above which a lag is refined
 REFINE_TOL = (1e-4, 1e-6)  # per level: the refinement's Lanczos tolerance
 REFINE_ITER = 80
-LANCZOS_DIM = 128  # below this state size a flagged lag gets an SVD (cheaper than Lanczos)
-HARD, RETRY = 0.5, 8  # where more than HARD of a block's lags needed an SVD, the next
-# RETRY blocks take SVDs without estimating first (a nearly flat spectrum: the estimates
-# would fail again), then the estimates start afresh
-TRACK = 0  # subspace-iteration steps on the first product of each block
+LANCZOS_WORK = 2048  # refine by Lanczos where (flagged lags x trials) x D is at least this,
+# else by SVD: Lanczos costs ~30 iterations of a few calls each, whatever the batch size
+HARD, RETRY = 0.5, 8  # where more than HARD of a block's lags needed refining (after the
+# early lags), the next RETRY blocks take SVDs without estimating first (a nearly flat
+# spectrum: the estimates would fail again), then the estimates start afresh
 POWER_ITER = 8  # power steps on each lag's small Gram matrix, from the block's start
 
 
@@ -92,10 +94,13 @@ class LagEstimator:
     def __init__(self, dim: int, level: int = 0) -> None:
         self.level = level
         self.p = min(8, max(4, dim // 16))
-        self.full = 3 * self.p >= dim  # small D: the whole space, the estimates are exact
+        self.full = 2 * self.p >= dim  # small D: the subspace would be the whole space
         self.u: Tensor | None = None  # (B, D, p)
         self.v: Tensor | None = None  # (B, I, p)
+        self.block_size = 16  # lags per block (fastsweep.SUB) (halved where the scale runs away: `fastsweep`)
+        self.tame_run = 0  # blocks since it was last halved
         self.skip = 0  # blocks to take exactly before the estimates are tried again
+        self.early = True  # the first lags, where the subspaces still turn fast (no skipping)
         self.flagged = 0  # lags of the last block whose estimate needed refining
         self.refined = 0  # (lag, trial) pairs refined by Lanczos
         self.exact = 0  # ... and by an exact SVD
@@ -106,112 +111,123 @@ class LagEstimator:
     def restore(self, state: tuple) -> None:
         self.u, self.v, self.skip = state
 
-    def block(self, prods: Tensor, bjac: InputJacobians | None) -> tuple[Tensor, Tensor | None]:
-        """Estimates of `||Q_s||_2` and `||Q_s B_s||_2` `(S, B)` for the products `(S, B, D, D)`.
+    @property
+    def estimating(self) -> bool:
+        """False where the next block is taken by SVD (level 2, small D, or skipping)."""
+        return not (self.level >= 2 or self.full or self.skip > 0)
+
+    def rows(self, q0: Tensor) -> Tensor | None:
+        """Set up the block that starts with the product q0 `(B, D, D)`: its subspace W,
+        and `W^T q0` `(B, 2p, D)`: rows that, multiplied along with q0, give `W^T Q_s`
+        at every lag of the block for a few percent more work in each product (instead
+        of a pass over every product). None where the block is taken by SVD."""
+        if not self.estimating:
+            self.w = None
+            return None
+        self.w = self._basis(q0)
+        return self.w.mT @ q0
+
+    def block(self, prods: Tensor, bjac: InputJacobians | None, y: Tensor | None = None) -> tuple:
+        """Estimates of `||Q_s||_2` and `||Q_s B_s||_2` `(S, B)` for the products `(S, B, D, D)`
+        (`y`: their `W^T Q_s` rows, see `rows`; computed here if not given).
 
         Lower bounds, each within the refinement tolerance of an eigenvalue (see the
         module docstring), or exact at level 2."""
-        if self.level >= 2 or self.full or self.skip > 0:
+        if not self.estimating:
             self.exact += int(prods.shape[0] * prods.shape[1])
             self.skip = max(0, self.skip - 1)
             if self.skip == 0:
                 self.u = self.v = None  # start the estimates afresh from an SVD
             return _exact(prods, bjac)
         self.flagged = 0
-        w = self._basis(prods[0], bjac)
-        y = w.mT.unsqueeze(0) @ prods  # (S, B, m, D) = W^T Q
-        theta, c = small_top(y @ y.mT, _start(y, 0), POWER_ITER)
-        x = _times(w.unsqueeze(0), c)  # the left Ritz vector
+        if y is None:
+            self.rows(prods[0])
+            y = self.w.mT.unsqueeze(0) @ prods  # (S, B, 2p, D) = W^T Q
+        w = self.w
+        theta, c = small_top(y @ y.mT, _start(y), POWER_ITER)
+        x = _times(w.unsqueeze(0), c)  # the left Ritz vector, unit
         g = _times(y.mT, c)  # Q^T x
         if bjac is None:
             spectral = self._checked(prods, x, theta, _times(prods, g), None)
-            self._carry_u(w, y[-1])
-            return spectral, None
-        x_in, theta_in = self._input_candidates(prods, y, w, bjac)
-        qtx = _times(prods.mT, x_in)  # Q^T x_in (one pass)
-        btq = bjac.t_times(qtx)  # B^T Q^T x_in
-        theta_in = torch.maximum(theta_in, (btq * btq).sum(-1).to(torch.float64))
-        qv = prods @ torch.stack([g, bjac.times(btq)], dim=-1)  # Q [Q^T x, B B^T Q^T x_in]
-        spectral = self._checked(prods, x, theta, qv[..., 0], None)
-        inputs = self._checked(prods, x_in, theta_in, qv[..., 1], bjac)
+        else:
+            if self.v is None:
+                self.v = torch.linalg.svd(prods[0] @ bjac.take([0]).matrix()[0])[2][:, : self.p].mT
+            yb = _cols(bjac.t_times(_rows(y)))  # (S, B, 2p, I) = W^T Q B
+            theta_in, c_in = small_top(yb @ yb.mT, _start(yb), POWER_ITER)
+            x_in = _times(w.unsqueeze(0), c_in)
+            btq = _times(yb.mT, c_in)  # B^T Q^T x_in
+            qv = torch.stack([g, bjac.times(btq)], dim=-2) @ prods.mT  # one pass: Q [Q^T x, B B^T Q^T x_in]
+            spectral = self._checked(prods, x, theta, qv[..., 0, :], None)
+            inputs = self._checked(prods, x_in, theta_in, qv[..., 1, :], bjac)
+            self._carry_v(prods[-1], bjac.take([prods.shape[0] - 1]))
         self._carry_u(w, y[-1])
-        self._carry_v(prods[-1], bjac.take([prods.shape[0] - 1]))
-        if self.flagged > HARD * prods.shape[0] and prods.shape[-1] < LANCZOS_DIM:
-            self.skip = RETRY  # nearly every lag needed an SVD: skip the estimates a while
-        return spectral, inputs
+        if self.flagged > HARD * prods.shape[0] and not self.early:
+            self.skip = RETRY  # nearly every lag needed refining: skip the estimates a while
+        return spectral, (None if bjac is None else inputs)
 
-    def _input_candidates(self, prods, y, w, bjac) -> tuple[Tensor, Tensor]:
-        """The better of two Rayleigh-Ritz estimates of `||Q B||^2` per lag, and its unit
-        left vector: on the left subspace W (right where Q has a gap: the top of Q B is
-        the top of Q) and on the right subspace V (right where Q is nearly flat, as for
-        an orthogonal cell: the top of Q B is Q times the top of B)."""
-        yb = _cols(bjac.t_times(_rows(y)))  # (S, B, m, I) = W^T Q B
-        theta_l, c_l = small_top(yb @ yb.mT, _start(y, 2 * self.p), POWER_ITER)
-        x_l = _times(w.unsqueeze(0), c_l)
-        bv = bjac.times(self.v.permute(2, 0, 1).unsqueeze(1))  # (p, S, B, D) = B V
-        xr = prods @ bv.permute(1, 2, 3, 0)  # (S, B, D, p) = Q B V
-        theta_r, c_r = small_top(xr.mT @ xr, _start(xr.mT, 0), POWER_ITER)
-        x_r = _times(xr, c_r)
-        x_r = x_r / torch.linalg.vector_norm(x_r, dim=-1, keepdim=True).clamp_min(1e-300)
-        right = (theta_r > theta_l).unsqueeze(-1)
-        return torch.where(right, x_r, x_l), torch.maximum(theta_l, theta_r)
-
-    # -- the subspace --------------------------------------------------------------------
-    def _basis(self, q0: Tensor, bjac: InputJacobians | None) -> Tensor:
-        """`W` `(B, D, m)`: orthonormal basis of [U, Q Q^T U, Q B V] at the block's first lag."""
-        b, d = q0.shape[0], q0.shape[-1]
-        if self.full:
-            return torch.eye(d, dtype=q0.dtype, device=q0.device).expand(b, d, d)
+    # -- the subspaces ---------------------------------------------------------------------
+    def _basis(self, q0: Tensor) -> Tensor:
+        """`W` `(B, D, 2p)`: orthonormal basis of `[U, Q Q^T U]` at the block's first lag."""
         if self.u is None:
             self.u = torch.linalg.svd(q0)[0][..., : self.p]
-        for _ in range(TRACK):  # subspace iteration: keep U on the top of Q0 Q0^T
-            self.u = torch.linalg.qr(q0 @ (q0.mT @ self.u))[0]
-        parts = [self.u, q0 @ (q0.mT @ self.u)]
-        if bjac is not None:
-            if self.v is None:
-                qb = q0 @ bjac.take(slice(0, 1)).matrix()[0]
-                self.v = torch.linalg.svd(qb)[2][:, : self.p].mT
-            bv = bjac.take(slice(0, 1)).times(self.v.permute(2, 0, 1).unsqueeze(1))  # (p, 1, B, D)
-            parts.append(q0 @ bv[:, 0].permute(1, 2, 0))
-        return torch.linalg.qr(torch.cat(parts, dim=-1))[0]
+        z = ((self.u.mT @ q0) @ q0.mT).mT  # Q Q^T U, as row products
+        return torch.linalg.qr(torch.cat([self.u, z], dim=-1))[0]
 
     def _carry_u(self, w: Tensor, y_last: Tensor) -> None:
         """The next U: the top-p Ritz vectors at the block's last lag (one small eigh)."""
-        if self.full:
-            return
         vecs = torch.linalg.eigh((y_last @ y_last.mT).to(torch.float64))[1][..., -self.p :]
-        self.u = torch.linalg.qr(w @ vecs.to(w.dtype))[0]
+        self.u = w @ vecs.to(w.dtype)
 
     def _carry_v(self, q_last: Tensor, b_last: InputJacobians) -> None:
-        """The next V: one power step `orth((QB)^T (QB) V)` at the block's last lag."""
-        bv = b_last.times(self.v.permute(2, 0, 1).unsqueeze(1))[:, 0]  # (p, B, D)
-        qtq = q_last.mT @ (q_last @ bv.permute(1, 2, 0))  # (B, D, p)
-        self.v = torch.linalg.qr(b_last.t_times(qtq.permute(2, 0, 1).unsqueeze(1))[:, 0].permute(1, 2, 0))[0]
+        """The next V (top right singular vectors of `Q B`): one power step
+        `orth((QB)^T (QB) V)` at the block's last lag."""
+        bv = b_last.times(self.v.permute(2, 0, 1).unsqueeze(1))[:, 0].transpose(0, 1)  # (B, p, D) rows
+        qtq = (bv @ q_last.mT) @ q_last  # rows of Q^T Q B V
+        self.v = torch.linalg.qr(b_last.t_times(qtq.transpose(0, 1).unsqueeze(1))[:, 0].permute(1, 2, 0))[0]
 
     # -- a posteriori ----------------------------------------------------------------------
     def _checked(self, prods, x, theta, qv, bjac) -> Tensor:
         """The estimate `sqrt(theta)` for the unit left vectors x `(S, B, D)` (`qv` is
-        `A x`), refined where the relative Ritz residual `|A x - theta x| / theta` is too large."""
-        th = theta.to(qv.dtype)
-        res = torch.linalg.vector_norm(qv - th.unsqueeze(-1) * x, dim=-1) / th.clamp_min(1e-300)
-        value = theta.clone()
-        flagged = (res > FLAG_TOL[self.level]) & (theta > 0)
+        `A x`), refined where the relative Ritz residual `|A x - theta x| / theta` is too
+        large; for the input sensitivity first by the right subspace V."""
+        flagged = _flags(qv, x, theta, FLAG_TOL[self.level])
         lags = torch.nonzero(flagged.any(dim=1)).flatten()
+        value = theta.clone()
+        if lags.numel() and bjac is not None:
+            sub = bjac.take(lags)
+            th, xr, ok = self._right(prods[lags], sub)
+            better = th > value[lags]
+            value[lags] = torch.where(better, th, value[lags])
+            x = x.clone()
+            x[lags] = torch.where(better.unsqueeze(-1), xr, x[lags])
+            lags = lags[~(ok & better).all(dim=1)]
         self.flagged = max(self.flagged, lags.numel())
         if lags.numel():
             sub = None if bjac is None else bjac.take(lags)
-            if prods.shape[-1] < LANCZOS_DIM:  # small D: an SVD is cheaper than Lanczos
+            if lags.numel() * prods.shape[1] * prods.shape[-1] < LANCZOS_WORK:  # few: SVDs are cheaper
                 self.exact += int(lags.numel() * prods.shape[1])
-                exact = _exact(prods[lags], sub, spectral=bjac is None)
-                value[lags] = exact.to(torch.float64) ** 2
+                value[lags] = _exact(prods[lags], sub, spectral=bjac is None).to(torch.float64) ** 2
             else:
                 value[lags] = torch.maximum(value[lags], self._refine(prods[lags], x[lags], sub))
         return value.sqrt()
 
+    def _right(self, prods: Tensor, bjac: InputJacobians) -> tuple[Tensor, Tensor, Tensor]:
+        """Rayleigh-Ritz of `||Q B||^2` on the right subspace V (right where Q is nearly
+        flat, as for an orthogonal cell: the top of Q B is then Q times the top of B):
+        the value, its unit left vector and whether its residual passes."""
+        bv = bjac.times(self.v.permute(2, 0, 1).unsqueeze(1))  # (p, F, B, D) = B V
+        xr = (bv.permute(1, 2, 0, 3) @ prods.mT).mT  # (F, B, D, p) = Q B V, as row products
+        theta, c = small_top(xr.mT @ xr, _start(xr.mT), POWER_ITER)
+        y = _times(xr, c)
+        y = y / torch.linalg.vector_norm(y, dim=-1, keepdim=True).clamp_min(1e-300)
+        btq = bjac.t_times(_times(prods.mT, y))  # B^T Q^T y
+        theta = torch.maximum(theta, (btq * btq).sum(-1).to(torch.float64))  # y's own Rayleigh quotient
+        ok = ~_flags(_times(prods, bjac.times(btq)), y, theta, FLAG_TOL[self.level])
+        return theta, y, ok
+
     def _refine(self, prods: Tensor, x0: Tensor, bjac: InputJacobians | None) -> Tensor:
         """Lanczos on `Q Q^T` (or `Q B B^T Q^T`) from the Ritz vectors x0 `(F, B, D)`;
         an exact SVD where it does not converge. Returns squared norms `(F, B)` float64."""
-
         active = {"n": prods.shape[0], "q": prods, "b": bjac}
 
         def apply(x: Tensor, idx: Tensor) -> Tensor:
@@ -235,16 +251,25 @@ class LagEstimator:
 
 
 def _times(m: Tensor, c: Tensor) -> Tensor:
-    """`m @ c` for matrices `(..., R, K)` and vectors `(..., K)` (any float dtype)."""
-    return (m @ c.to(m.dtype).unsqueeze(-1)).squeeze(-1)
+    """`m @ c` for matrices `(..., R, K)` and vectors `(..., K)` (any float dtype), as the
+    row vector `c^T m^T`: batched matrix-vector products in that orientation run 4-10x
+    faster in torch's CPU kernels than `m @ c[..., None]`."""
+    return (c.to(m.dtype).unsqueeze(-2) @ m.mT).squeeze(-2)
 
 
-def _start(y: Tensor, k: int) -> Tensor:
-    """Start vectors for the lags' power iterations: coordinate k of W (U's top vector
-    for k = 0, the first `Q B V` column for k = p), the same for every lag."""
+def _start(y: Tensor) -> Tensor:
+    """Start vectors for the lags' power iterations on `y y^T`: the first coordinate (the
+    top carried vector, first in its basis), the same for every lag."""
     e = torch.zeros(y.shape[:-1], dtype=torch.float64, device=y.device)
-    e[..., min(k, y.shape[-2] - 1)] = 1.0
+    e[..., 0] = 1.0
     return e
+
+
+def _flags(av: Tensor, x: Tensor, theta: Tensor, tol: float) -> Tensor:
+    """Where the relative Ritz residual `|A x - theta x| / theta` exceeds tol `(S, B)`."""
+    th = theta.to(av.dtype)
+    res = torch.linalg.vector_norm(av - th.unsqueeze(-1) * x, dim=-1)
+    return (res > tol * th) & (theta > 0)
 
 
 def _exact(prods: Tensor, bjac: InputJacobians | None, spectral: bool | None = None):

@@ -39,7 +39,7 @@ class TopEigen:
     iterations: int  # the most iterations any item ran
 
 
-def tridiagonal_top(alpha: np.ndarray, beta: np.ndarray, bits: int = 24) -> tuple[np.ndarray, np.ndarray]:
+def tridiagonal_top(alpha: np.ndarray, beta: np.ndarray, bits: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Largest eigenvalue of symmetric tridiagonal matrices, and |last component| of
     its unit eigenvector, for a batch: alpha `(..., m)`, beta `(..., m-1)` (float64).
 
@@ -124,14 +124,16 @@ def lanczos_top(
     m = 0
     while active.numel() and m < max_iter:
         w = apply(v, active)
-        a = (w * v).sum(-1)
-        w = w - a.unsqueeze(-1) * v - beta_prev.unsqueeze(-1) * v_prev
+        a = torch.linalg.vecdot(w, v)
+        w.addcmul_(a.unsqueeze(-1), v, value=-1)
+        w.addcmul_(beta_prev.unsqueeze(-1), v_prev, value=-1)
         bnext = _norm(w)
         # breakdown (an invariant subspace: the Ritz values are exact): end that item's
         # recurrence with zero vectors instead of dividing rounding noise by ~0
-        broke = bnext <= 64 * torch.finfo(w.dtype).eps * (a.abs() + beta_prev)
-        bnext = torch.where(broke, torch.zeros_like(bnext), bnext)
-        v_prev, v = v, torch.where(broke.unsqueeze(-1), torch.zeros_like(w), w / bnext.clamp_min(1e-300).unsqueeze(-1))
+        alive = bnext > 64 * torch.finfo(w.dtype).eps * (a.abs() + beta_prev)
+        bnext = torch.where(alive, bnext, torch.zeros_like(bnext))
+        scale = torch.where(alive, 1 / bnext.clamp_min(torch.finfo(w.dtype).tiny), torch.zeros_like(bnext))
+        v_prev, v = v, w.mul_(scale.unsqueeze(-1))
         beta_prev = bnext
         alphas.append(a)
         betas.append(bnext)

@@ -38,8 +38,8 @@ Progress = Callable[[str, int, int], None]
 
 QUANTITIES = ("spectral", "rms", "loss_grad", "input_sensitivity", "weight_grad", "step_gain")
 FAST_CHUNK = 256  # fast mode: steps per chunk (no chunk of Jacobians is formed)
-CHECKS = 32  # fast mode: at least this many checked lags (and steps) over the window,
-CHECK_SPACING = 256  # ... and one per this many lags
+CHECKS = 16  # fast mode: at least this many checked lags (and steps) over the window,
+CHECK_SPACING = 512  # ... and one per this many lags
 
 
 def transport(
