@@ -125,7 +125,8 @@ def analyze(
             lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
             curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
     stats = curves.pop("fast_stats", None)
-    summary = _summarize(config, cell, curves, traj, lyap, drive)
+    with torch_threads(threads or 1):  # small LAPACK calls and quadratures
+        summary = _summarize(config, cell, curves, traj, lyap, drive)
     provenance = run_provenance(config, command, threads=used)
     if stats is not None and config.spectral == "fast":
         from .numerics.transport import FAST_STATS

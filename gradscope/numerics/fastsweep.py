@@ -32,7 +32,7 @@ from .sweep import SweepBase
 
 Tensor = torch.Tensor
 
-EXACT_LAGS = 8  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
+EXACT_LAGS = 4  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
 PER_LAG = 256  # then blocks of EARLY_SUB lags while the singular subspaces still turn fast,
 EARLY_SUB = 4
 SUB = 16  # then blocks of SUB lags
@@ -41,6 +41,7 @@ SUB = 16  # then blocks of SUB lags
 # dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
 SAFE_LOG = {torch.float32: 30.0, torch.float64: 150.0}
 CHECK_TOL = 1e-3  # a checked lag further below its exact SVD than this redoes the chunk
+FLUSH_BYTES = 64 << 20  # refine the flagged lags kept so far once they hold this much
 CHECK_SEED = 20240917
 
 
@@ -56,6 +57,7 @@ class FastSweep(SweepBase):
         self.inputs_wanted = "input_sensitivity" in want
         self.checks = checks
         self.stats: dict = {}  # what the checks found; merged into carry.stats on success
+        self.kept: list = []  # (lag index, trial, product, input Jacobian) at the planned checks
         self.plan = self._plan(np.random.default_rng([CHECK_SEED, lo]))
 
     def _plan(self, rng: np.random.Generator) -> dict[int, int]:
@@ -86,9 +88,13 @@ class FastSweep(SweepBase):
                 i += 1
             else:
                 size = self._lags(i, lag)
-                if not self._check(i, size):
-                    return False
+                self._keep_checked(i, size)
                 i += size
+                if self.est.pending_bytes > FLUSH_BYTES:
+                    self.est.flush()
+        self.est.flush()
+        if not self._check():
+            return False
         self.finish()
         for key, value in self.stats.items():
             old = self.carry.stats.get(key, 0)
@@ -170,9 +176,10 @@ class FastSweep(SweepBase):
             spectral, inputs = self.est.block(stack, bjac, y)
         self.q_add[i : i + size] = self.carry.log_scale
         self.q_frob.extend(frob.unbind(0))
-        self.q_sig.extend(spectral.to(stack.dtype).unbind(0))
+        # views of the estimator's float64 values: a later refinement (`flush`) shows here
+        self.q_sig.extend(spectral.to(torch.float64).unbind(0))
         if inputs is not None:
-            self.sens.extend(inputs.to(stack.dtype).unbind(0))
+            self.sens.extend(inputs.to(torch.float64).unbind(0))
         if self.need_v:  # the loss gradient r^T Q, in the same scale as Q
             self.v_add[i : i + size] = self.carry.log_scale
             if vecs is None:
@@ -190,19 +197,22 @@ class FastSweep(SweepBase):
         c.v = v
         c.log_v = c.log_v + host_log(m)
 
-    def _check(self, i: int, size: int) -> bool:
-        """The planned checks among lags i..i+size-1; False if one falls short."""
-        stats = self.stats
+    def _keep_checked(self, i: int, size: int) -> None:
+        """Keep the product (and input Jacobian) at the planned checks among lags
+        i..i+size-1, to compare with an exact SVD once the chunk's estimates are final."""
         for s in range(size):
             b = self.plan.get(i + s)
-            if b is None:
-                continue
-            q = self.stack[s, b]
-            exact = float(torch.linalg.svdvals(q)[0])
-            k = len(self.q_sig) - size + s
-            pairs = [("spectral", self.q_sig, exact)]
-            if self.bjac is not None:
-                bmat = self.bjac.take([s]).matrix()[0, b]
+            if b is not None:
+                bmat = None if self.bjac is None else self.bjac.take([s]).matrix()[0, b]
+                self.kept.append((len(self.q_sig) - size + s, b, self.stack[s, b].clone(), bmat))
+
+    def _check(self) -> bool:
+        """The kept checks; False if an estimate falls short of its exact SVD by more than
+        CHECK_TOL (the chunk is then done again, more accurately)."""
+        stats = self.stats
+        for k, b, q, bmat in self.kept:
+            pairs = [("spectral", self.q_sig, float(torch.linalg.svdvals(q)[0]))]
+            if bmat is not None:
                 pairs.append(("input", self.sens, float(torch.linalg.svdvals(q @ bmat)[0])))
             for name, values, truth in pairs:
                 est = float(values[k][b])
@@ -212,7 +222,6 @@ class FastSweep(SweepBase):
                 stats[name] = max(stats.get(name, 0.0), short)
                 stats["checked"] = stats.get("checked", 0) + 1
                 if truth > est:  # keep the exact value where we have it
-                    values[k] = values[k].clone()
                     values[k][b] = truth
         return True
 

@@ -14,7 +14,9 @@ over each product). Where it exceeds `FLAG_TOL` of the Ritz value, the input
 sensitivity is first tried on the right subspace V, the carried top right singular
 vectors of `Q B` (the right place where Q is nearly flat, as for an orthogonal cell),
 and what still fails is refined by Lanczos on `Q Q^T` (or `Q B B^T Q^T`) from the Ritz
-vector, or by an exact SVD where that is cheaper (small D) or Lanczos does not converge.
+vector, or by an exact SVD where that is cheaper (few lags) or Lanczos does not converge;
+the refinement waits for `flush`, so that the flagged lags of a whole chunk go in one
+batch (a Lanczos call costs ~30 iterations of a few calls, however many lags it serves).
 This is what makes nearly degenerate spectra (a near-orthogonal cell with weak input, an
 LSTM with a large forget bias) as accurate as easy ones: their lags get refined, the
 others cost nothing more.
@@ -41,7 +43,7 @@ LANCZOS_WORK = 2048  # refine by Lanczos where (flagged lags x trials) x D is at
 HARD, RETRY = 0.5, 8  # where more than HARD of a block's lags needed refining (after the
 # early lags), the next RETRY blocks take SVDs without estimating first (a nearly flat
 # spectrum: the estimates would fail again), then the estimates start afresh
-POWER_ITER = 8  # power steps on each lag's small Gram matrix, from the block's start
+POWER_ITER = 4  # power steps (with the fourth power) on each lag's small Gram matrix
 
 
 class InputJacobians:
@@ -65,6 +67,15 @@ class InputJacobians:
         if self.structured:
             return self.cell.input_vjp(self.lin, u)
         return (self.mat.mT @ u.unsqueeze(-1)).squeeze(-1)
+
+    @staticmethod
+    def concat(parts: list[InputJacobians]) -> InputJacobians:
+        """The lags of several, in order."""
+        out = InputJacobians.__new__(InputJacobians)
+        out.cell, out.structured = parts[0].cell, parts[0].structured
+        out.lin = {k: torch.cat([p.lin[k] for p in parts]) for k in parts[0].lin}
+        out.mat = None if parts[0].mat is None else torch.cat([p.mat for p in parts])
+        return out
 
     def take(self, idx: Tensor) -> InputJacobians:
         sub = InputJacobians.__new__(InputJacobians)
@@ -93,7 +104,7 @@ class LagEstimator:
 
     def __init__(self, dim: int, level: int = 0) -> None:
         self.level = level
-        self.p = min(8, max(4, dim // 16))
+        self.p = 8 if dim > 128 else 4
         self.full = 2 * self.p >= dim  # small D: the subspace would be the whole space
         self.u: Tensor | None = None  # (B, D, p)
         self.v: Tensor | None = None  # (B, I, p)
@@ -102,6 +113,8 @@ class LagEstimator:
         self.skip = 0  # blocks to take exactly before the estimates are tried again
         self.early = True  # the first lags, where the subspaces still turn fast (no skipping)
         self.flagged = 0  # lags of the last block whose estimate needed refining
+        self.pending: dict = {}  # flagged lags waiting for `flush`
+        self.pending_bytes = 0
         self.refined = 0  # (lag, trial) pairs refined by Lanczos
         self.exact = 0  # ... and by an exact SVD
 
@@ -202,14 +215,33 @@ class LagEstimator:
             x[lags] = torch.where(better.unsqueeze(-1), xr, x[lags])
             lags = lags[~(ok & better).all(dim=1)]
         self.flagged = max(self.flagged, lags.numel())
-        if lags.numel():
-            sub = None if bjac is None else bjac.take(lags)
-            if lags.numel() * prods.shape[1] * prods.shape[-1] < LANCZOS_WORK:  # few: SVDs are cheaper
-                self.exact += int(lags.numel() * prods.shape[1])
-                value[lags] = _exact(prods[lags], sub, spectral=bjac is None).to(torch.float64) ** 2
+        value = value.sqrt()
+        if lags.numel():  # refined later, with every other flagged lag of the chunk (`flush`)
+            kind = "spectral" if bjac is None else "input"
+            self.pending.setdefault(kind, []).append(
+                (value, lags, prods[lags].clone(), x[lags].clone(), None if bjac is None else bjac.take(lags)))
+            self.pending_bytes += prods[lags].numel() * prods.element_size()
+        return value
+
+    def flush(self) -> None:
+        """Refine every lag flagged since the last flush, in one batch per quantity (by
+        Lanczos from the Ritz vectors, or by SVD where the batch is small), writing the
+        values into the tensors `block` returned (in place)."""
+        for kind, items in self.pending.items():
+            prods = torch.cat([it[2] for it in items])
+            x0 = torch.cat([it[3] for it in items])
+            bjac = None if kind == "spectral" else InputJacobians.concat([it[4] for it in items])
+            if prods.shape[0] * prods.shape[1] * prods.shape[-1] < LANCZOS_WORK:  # few: SVDs are cheaper
+                self.exact += int(prods.shape[0] * prods.shape[1])
+                refined = _exact(prods, bjac, spectral=bjac is None).to(torch.float64) ** 2
             else:
-                value[lags] = torch.maximum(value[lags], self._refine(prods[lags], x[lags], sub))
-        return value.sqrt()
+                refined = self._refine(prods, x0, bjac)
+            at = 0
+            for value, lags, *_ in items:
+                part = refined[at : at + lags.numel()].sqrt()
+                value[lags] = torch.maximum(value[lags], part)
+                at += lags.numel()
+        self.pending, self.pending_bytes = {}, 0
 
     def _right(self, prods: Tensor, bjac: InputJacobians) -> tuple[Tensor, Tensor, Tensor]:
         """Rayleigh-Ritz of `||Q B||^2` on the right subspace V (right where Q is nearly

@@ -94,14 +94,14 @@ def transport(
     )
     fast = spectral == "fast"
     clen = chunk or (FAST_CHUNK if fast else chunk_length(trials, dim))
-    checks = max(1, math.ceil(max(CHECKS * clen / max(steps, 1), clen / CHECK_SPACING)))
     estimator = LagEstimator(dim)
     flush = device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
     try:
         hi = steps
         while hi > 0:
             lo = max(0, hi - clen)
-            if fast:
+            if fast:  # checked lags: CHECKS over the window, and one per CHECK_SPACING
+                checks = max(1, math.ceil(max(CHECKS * (hi - lo) / steps, (hi - lo) / CHECK_SPACING)))
                 _fast_chunk(cell, states, inputs, lo, hi, steps, want, carry, out, estimator, r, checks)
             else:
                 ExactSweep(cell, states, inputs, lo, hi, steps, want, carry, out).run()
