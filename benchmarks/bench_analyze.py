@@ -29,8 +29,17 @@ import sys
 import time
 
 import torch
-
-from common import RESULTS, busy, chain_floor, fmt, interleaved, jacobian_pool, machine, table, write_json
+from common import (
+    RESULTS,
+    busy,
+    chain_floor,
+    fmt,
+    interleaved,
+    jacobian_pool,
+    machine,
+    table,
+    write_json,
+)
 
 TARGETS = [  # name, Config fields, target ratio to the floor, measured under load too
     ("rnn N=256", dict(cell="rnn", act="tanh", hidden=256, trials=1), 2.5, True),
@@ -71,6 +80,7 @@ def main(argv=None) -> int:
     steps = args.steps or (2000 if args.quick else 10_000)
     repeat = args.repeat or (1 if args.quick else 2)
     data = {"machine": machine(), "steps": steps, "repeat": repeat, "rows": []}
+    name_json = args.out or f"analyze{'-quick' if args.quick else ''}.json"
     for threads in (int(t) for t in args.threads.split(",")):
         for load in ("idle", "busy"):
             if load == "busy" and args.no_busy:
@@ -88,8 +98,8 @@ def main(argv=None) -> int:
                         data["rows"].append(row)
                         print(f"  floor {row['floor']:.2f} s, analyze {row['analyze']:.2f} s, "
                               f"{row['ratio']:.2f}x", file=sys.stderr, flush=True)
+                        out = write_json(RESULTS / name_json, data)  # after every row: nothing lost
     print(report(data))
-    out = write_json(RESULTS / (args.out or f"analyze{'-quick' if args.quick else ''}.json"), data)
     print(f"\nwrote {out}", file=sys.stderr)
     return 0
 

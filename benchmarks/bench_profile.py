@@ -6,6 +6,7 @@ the fast-mode rewrite (engine 3, commit c5056ee) for the "before" column:
     python benchmarks/bench_profile.py                          # after  (~1 min)
     git archive c5056ee gradscope | tar -x -C /tmp/engine3
     PYTHONPATH=/tmp/engine3 python benchmarks/bench_profile.py --label before   # (~3 min)
+    python benchmarks/bench_profile.py --table                  # the two side by side
 
 For each configuration (tanh RNN N = 256 one trial, N = 64 eight trials; float32;
 T = 2000 by default) it times, in one process and one thread, the floor (T chained
@@ -23,8 +24,15 @@ import argparse
 import sys
 
 import torch
-
-from common import RESULTS, best_of, chain_floor, jacobian_pool, machine, table, write_json
+from common import (
+    RESULTS,
+    best_of,
+    chain_floor,
+    jacobian_pool,
+    machine,
+    table,
+    write_json,
+)
 
 CONFIGS = [
     ("rnn N=256", dict(cell="rnn", act="tanh", hidden=256, trials=1, dtype="float32")),
@@ -69,7 +77,15 @@ def main(argv=None) -> int:
     ap.add_argument("--label", default="after", help="before | after (names the JSON)")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--table", action="store_true",
+                    help="only print results/profile-before.json and profile-after.json side by side")
     args = ap.parse_args(argv)
+    if args.table:
+        import json
+
+        runs = [json.loads((RESULTS / f"profile-{label}.json").read_text()) for label in ("before", "after")]
+        print(report(runs))
+        return 0
     torch.set_num_threads(1)
     import gradscope
 

@@ -100,7 +100,7 @@ def analyze(
     with torch_threads(threads or 1):  # the unroll: many small steps
         cell, traj, readout, drive = simulate(config, progress)
     # the sweep's largest calls: one product of every trial's D x D running product
-    used = threads or choose_threads(config.trials * cell.state_dim**3, config.device,
+    used = threads or choose_threads(cell.state_dim, config.trials, config.device,
                                      getattr(torch, config.torch_dtype_name))
     with torch.no_grad(), torch_threads(used):
         curves = {"lag": np.arange(config.steps + 1)}
@@ -109,7 +109,7 @@ def analyze(
             measured = transport(
                 cell, traj.states, traj.inputs, readout, config.spectral, progress=progress
             )
-        for key in ("fast_check", "step_gain_check", "fast_stats"):
+        for key in ("fast_check", "step_gain_check", "fast_stats", "threads_dropped"):
             if key in measured:
                 curves[key] = measured[key]
         for key in LAG_CURVES + STEP_CURVES:
@@ -125,9 +125,12 @@ def analyze(
             lyap = lyapunov_spectrum(cell, traj.states, traj.inputs, config.exponents)
             curves.update({k: v for k, v in lyap.items() if k != "mean_log_det"})
     stats = curves.pop("fast_stats", None)
+    dropped = curves.pop("threads_dropped", None)
     with torch_threads(threads or 1):  # small LAPACK calls and quadratures
         summary = _summarize(config, cell, curves, traj, lyap, drive)
     provenance = run_provenance(config, command, threads=used)
+    if dropped is not None and dropped.size:  # the machine got busy: the rest ran on one
+        provenance["threads_dropped_to_1_at_lag"] = int(dropped[0])
     if stats is not None and config.spectral == "fast":
         from .numerics.transport import FAST_STATS
 

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from gradscope import Config, analyze
 from gradscope.cli import main
-from gradscope.numerics.threads import PARALLEL_WORK, check_threads, choose_threads, torch_threads
+from gradscope.numerics.threads import ThreadWatch, check_threads, choose_threads, torch_threads
 
 
 def test_the_suite_runs_on_one_thread():
@@ -25,8 +25,19 @@ def test_torch_threads_sets_and_restores():
 
 
 def test_small_work_gets_one_thread_and_cuda_needs_none():
-    assert choose_threads(8 * 64**3) == 1  # 8 trials of N = 64: the default decay
-    assert choose_threads(PARALLEL_WORK * 64, device="cuda") == 1
+    assert choose_threads(64, trials=8) == 1  # 8 trials of N = 64: the default decay
+    assert choose_threads(128, trials=8) == 1  # an LSTM's D = 128: a batch of small products
+    assert choose_threads(1024, device="cuda") == 1
+
+
+def test_a_run_that_slows_down_drops_to_one_thread():
+    with torch_threads(2):
+        watch = ThreadWatch()
+        for seconds in (1.0, 0.5, 0.55):  # warm-up, then steady: nothing happens
+            watch.tick(seconds, 256)
+        assert torch.get_num_threads() == 2 and watch.dropped is None
+        watch.tick(1.5, 256)  # 3x the best time per lag: the machine got busy
+        assert torch.get_num_threads() == 1 and watch.dropped == 4
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, "2", True])

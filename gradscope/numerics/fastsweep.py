@@ -1,17 +1,20 @@
 """Fast mode's sweep over one chunk of steps, with its self-check.
 
-The first `EXACT_LAGS` lags take an exact SVD. After that lags go in blocks of `SUB`:
-the block's products are formed one after another without rescaling (one product
-each), then their norms and their spectral and input-sensitivity estimates
-(`lagfast.LagEstimator`) are taken in a few batched calls; a block whose scale leaves
-`e^+-SAFE_LOG` is redone lag by lag. The loss-gradient vector at every lag is read off
+The first `EXACT_LAGS` lags take an exact SVD. After that lags go in blocks (of
+`EARLY_SUB` lags while the subspaces still turn fast, up to lag `PER_LAG`, then of
+`SUB`): the block's products are formed one after another without rescaling (one
+product each, which also carries the estimator's rows and the readout along), then their
+norms and their spectral and input-sensitivity estimates (`lagfast.LagEstimator`) are
+taken in a few batched calls; a block whose scale leaves `e^+-SAFE_LOG` is done in
+smaller pieces (lag by lag at last). The loss-gradient vector at every lag is read off
 the running product (`r^T Q`), so it costs no chain of its own; the per-step gains come
 from `stepgain.step_gains`.
 
 Self-check: at `checks` lags of the chunk, spread over block positions (the last lag of
 a block, and offsets drawn from a fixed seed), one trial's estimates are compared with an
-exact SVD. A shortfall beyond `CHECK_TOL` makes `run` return False: the caller restores
-the carry and does the chunk again at a higher accuracy level (`LagEstimator.level`).
+exact SVD once the chunk's refinements are done. A shortfall beyond `CHECK_TOL` makes
+`run` return False: the caller restores the carry and does the chunk again at a higher
+accuracy level (`LagEstimator.level`).
 
 May import: `gradscope.numerics.lagfast`, `gradscope.numerics.stepgain`,
 `gradscope.numerics.steps`, `gradscope.numerics.sweep`, `gradscope.numerics.logspace`.
@@ -25,7 +28,7 @@ import numpy as np
 import torch
 
 from .lagfast import InputJacobians, LagEstimator
-from .logspace import divide_by_norm_, host_log, stable_norm
+from .logspace import stable_norm
 from .stepgain import step_gains
 from .steps import FastSteps
 from .sweep import SweepBase
@@ -36,7 +39,7 @@ EXACT_LAGS = 4  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
 PER_LAG = 256  # then blocks of EARLY_SUB lags while the singular subspaces still turn fast,
 EARLY_SUB = 4
 SUB = 16  # then blocks of SUB lags
-# A block whose products leave e^+-SAFE_LOG (relative to its start) is redone lag by lag.
+# A block whose products leave e^+-SAFE_LOG (relative to its start) is done in smaller pieces.
 # Norms and Gram matrices square the entries, so the limit is well inside half the
 # dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
 SAFE_LOG = {torch.float32: 30.0, torch.float64: 150.0}
@@ -81,7 +84,7 @@ class FastSweep(SweepBase):
         while i < self.count:
             lag = self.lag0 + i
             if not self.need_q:
-                self._vector(i)
+                self.vector_step(i, self.ops.vjp)  # only loss_grad / weight_grad
                 i += 1
             elif lag < EXACT_LAGS:
                 self._single(i, exact=True)
@@ -186,17 +189,6 @@ class FastSweep(SweepBase):
                 vecs = (self.readout.unsqueeze(0) @ stack).squeeze(-2)
             self.v_vec.extend(vecs.unbind(0))
 
-    def _vector(self, i: int) -> None:
-        """Only loss_grad / weight_grad: the vector chain `v <- J^T v`."""
-        c, j = self.carry, self.count - 1 - i
-        self.v_add[i] = c.log_v
-        self.v_vec.append(c.v)
-        v = self.ops.vjp(c.v, j)
-        m = stable_norm(v, 1)
-        divide_by_norm_(v, m)
-        c.v = v
-        c.log_v = c.log_v + host_log(m)
-
     def _keep_checked(self, i: int, size: int) -> None:
         """Keep the product (and input Jacobian) at the planned checks among lags
         i..i+size-1, to compare with an exact SVD once the chunk's estimates are final."""
@@ -237,6 +229,6 @@ class FastSweep(SweepBase):
 
 
 def _tame(norms: Tensor, dtype: torch.dtype) -> bool:
-    """Every norm finite and within e^+-SAFE_LOG of `dtype` (else the block is redone lag by lag)."""
+    """Every norm finite and within e^+-SAFE_LOG of `dtype` (else the block is done in smaller pieces)."""
     limit = SAFE_LOG.get(dtype, 30.0)
     return bool(((norms > math.exp(-limit)) & (norms < math.exp(limit))).all())

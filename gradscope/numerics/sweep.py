@@ -67,6 +67,17 @@ class SweepBase:
         c.q = q
         c.log_scale = c.log_scale + host_log(n)
 
+    def vector_step(self, i: int, vjp) -> None:
+        """Record the loss-gradient vector at lag i, then `v <- J^T v` (renormalised)."""
+        c, j = self.carry, self.count - 1 - i
+        self.v_add[i] = c.log_v
+        self.v_vec.append(c.v)
+        v = vjp(c.v, j)
+        m = stable_norm(v, 1)
+        divide_by_norm_(v, m)
+        c.v = v
+        c.log_v = c.log_v + host_log(m)
+
     def finish(self) -> None:
         out, lags, dim = self.out, np.arange(self.lag0, self.lag0 + self.count), self.carry.q.shape[-1]
         order = torch.arange(self.count - 1, -1, -1, device=self.carry.q.device)  # i -> j
@@ -121,13 +132,7 @@ class ExactSweep(SweepBase):
                 self.sens.append(torch.linalg.svdvals(q @ self.bjac[j])[:, 0])
             self.advance(self.steps.right(q, j))
         if self.need_v:
-            self.v_add[i] = c.log_v
-            self.v_vec.append(c.v)
-            v = self.steps.vjp(c.v, j)
-            m = stable_norm(v, 1)
-            divide_by_norm_(v, m)
-            c.v = v
-            c.log_v = c.log_v + host_log(m)
+            self.vector_step(i, self.steps.vjp)
 
     def step_frobenius(self) -> Tensor:
         return self.steps.frobenius()

@@ -5,11 +5,12 @@ the calls are many and small (N x N products at N <= 128, small LAPACK calls, ve
 updates), and each parallel region costs a fork and a join. On a machine that also runs
 another busy process it is far worse: a join waits for a thread that the scheduler has
 just taken off its core, and a 256 x 256 product on 2 threads took 40 ms instead of
-0.35 ms. So the engine chooses: one thread unless one call of the work is a large
-matrix product (at least `PARALLEL_WORK` multiply-adds, e.g. one 256 x 256 product),
-and then more threads only when a quick probe (a few such products timed on one thread
-and on all cores, a few milliseconds) finds that they pay on the machine as it is now.
-`analyze(..., threads=N)` and `--threads N` override the choice.
+0.35 ms. So the engine chooses: one thread unless the work's matrices are large (at
+least `PARALLEL_DIM` = 256 rows: one product is then ~10^7 multiply-adds), and then more
+threads only when a quick probe (a few of its products timed on one thread and on all
+cores, a few milliseconds) finds that they pay on the machine as it is now; and
+`ThreadWatch` drops back to one thread in the middle of a run when the machine gets
+busy. `analyze(..., threads=N)` and `--threads N` override the choice.
 
     with torch_threads(1):      # sets torch's intra-op threads, restores them on exit
         result = analyze(config)
@@ -25,9 +26,9 @@ from typing import Iterator
 
 import torch
 
-#: Multiply-adds of one call above which a second thread pays for its fork and join
-#: (a 256 x 256 x 256 product; measured in `benchmarks/bench_threads.py`).
-PARALLEL_WORK = 256**3
+#: Matrix size from which more threads may pay for their fork and join (below it, and
+#: for a batch of small matrices, one thread was never slower on the machines measured).
+PARALLEL_DIM = 256
 
 
 def available_cores() -> int:
@@ -38,40 +39,64 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def choose_threads(work: int, device: str = "cpu", dtype: torch.dtype = torch.float32) -> int:
-    """Threads for work whose largest single call is `work` multiply-adds.
+def choose_threads(dim: int, trials: int = 1, device: str = "cpu", dtype: torch.dtype = torch.float32) -> int:
+    """Threads for work whose largest calls are `trials` products of `dim x dim` matrices.
 
-    One below `PARALLEL_WORK` (small calls: the join costs more than the second core
-    gives); else the available cores if `parallel_pays` finds them faster now, else
-    one. On a GPU the host thread count hardly matters: 1.
+    One below `PARALLEL_DIM` (small calls: the join costs more than the second core
+    gives); else the available cores if `parallel_pays` finds them faster now, else one.
+    On a GPU the host thread count hardly matters: 1.
     """
     cores = available_cores()
-    if device != "cpu" or work < PARALLEL_WORK or cores == 1:
+    if device != "cpu" or dim < PARALLEL_DIM or cores == 1:
         return 1
-    dim = int(round(min(work, 512**3) ** (1 / 3)))
-    return cores if parallel_pays(dim, cores, dtype) else 1
+    return cores if parallel_pays(dim, cores, dtype, trials) else 1
 
 
-def parallel_pays(dim: int, cores: int, dtype: torch.dtype = torch.float32, gain: float = 1.25) -> bool:
-    """Whether a `dim x dim` product runs at least `gain` times faster on `cores`
-    threads than on one, timed now (best of 3 each, interleaved; a few milliseconds,
-    cut short when the threaded product is already much slower, as on a busy machine)."""
+def parallel_pays(dim: int, cores: int, dtype: torch.dtype = torch.float32, trials: int = 1,
+                  gain: float = 1.25) -> bool:
+    """Whether `trials` products of `dim x dim` matrices run at least `gain` times faster
+    on `cores` threads than on one, timed now (best of 3 each, interleaved; a few
+    milliseconds, cut short when the threaded product is already much slower, as on a
+    busy machine)."""
     import time
 
-    a = torch.randn(dim, dim, dtype=dtype)
+    a = torch.randn(min(trials, 8), dim, dim, dtype=dtype)
     out = torch.empty_like(a)
     best = {1: float("inf"), cores: float("inf")}
     with torch_threads(1):
-        torch.mm(a, a, out=out)  # warm up
+        torch.bmm(a, a, out=out)  # warm up
     for _ in range(3):
         for n in (1, cores):
             with torch_threads(n):
                 t0 = time.perf_counter()
-                torch.mm(a, a, out=out)
+                torch.bmm(a, a, out=out)
                 best[n] = min(best[n], time.perf_counter() - t0)
         if best[cores] > 2 * best[1]:
             break
     return best[cores] * gain <= best[1]
+
+
+class ThreadWatch:
+    """Drops torch to one thread in the middle of a run when the machine gets busy.
+
+    `tick(seconds, lags)` after each chunk: a run on more than one thread whose chunk
+    took over `slower` times the best time per lag so far is set to one thread (the
+    caller's `torch_threads` restores the setting afterwards); `dropped` says at which
+    tick. The chunks of a sweep do the same work per lag, so a jump is the machine.
+    """
+
+    def __init__(self, slower: float = 2.0) -> None:
+        self.best, self.slower, self.ticks, self.dropped = float("inf"), slower, 0, None
+
+    def tick(self, seconds: float, lags: int) -> None:
+        self.ticks += 1
+        if torch.get_num_threads() == 1 or lags <= 0:
+            return
+        rate = seconds / lags
+        if self.ticks > 1 and rate > self.slower * self.best:  # the first chunk warms up
+            torch.set_num_threads(1)
+            self.dropped = self.ticks
+        self.best = min(self.best, rate)
 
 
 def check_threads(threads: int | None) -> int | None:

@@ -17,12 +17,14 @@ window; a chunk where a check falls short by more than 1e-3 is done again more
 accurately, so the estimates are within 1e-3 of an exact SVD wherever they were checked.
 
 May import: `gradscope.numerics.logspace`, `gradscope.numerics.sweep`,
-`gradscope.numerics.fastsweep`, `gradscope.numerics.lagfast` (cells come in as arguments).
+`gradscope.numerics.fastsweep`, `gradscope.numerics.lagfast`, `gradscope.numerics.threads`
+(cells come in as arguments).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import numpy as np
@@ -32,6 +34,7 @@ from .fastsweep import FastSweep
 from .lagfast import LagEstimator
 from .logspace import chunk_length, host_log, stable_norm
 from .sweep import Carry, ExactSweep
+from .threads import ThreadWatch
 
 Tensor = torch.Tensor
 Progress = Callable[[str, int, int], None]
@@ -70,7 +73,8 @@ def transport(
         self-check: `fast_check` `(2,)` (worst relative shortfall of the spectral and
         input-sensitivity estimates at the checked lags), `step_gain_check` `(1,)` (the
         same for the per-step gains) and `fast_stats` (see `FAST_STATS`); zeros in exact
-        mode.
+        mode. `threads_dropped` `(1,)`: the lag from which the sweep ran on one thread
+        (`threads.ThreadWatch`), only where that happened.
     """
     steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
     want = set(quantities)
@@ -95,16 +99,21 @@ def transport(
     fast = spectral == "fast"
     clen = chunk or (FAST_CHUNK if fast else chunk_length(trials, dim))
     estimator = LagEstimator(dim)
+    watch = ThreadWatch()
     flush = device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
     try:
         hi = steps
         while hi > 0:
             lo = max(0, hi - clen)
+            started = time.perf_counter()
             if fast:  # checked lags: CHECKS over the window, and one per CHECK_SPACING
                 checks = max(1, math.ceil(max(CHECKS * (hi - lo) / steps, (hi - lo) / CHECK_SPACING)))
                 _fast_chunk(cell, states, inputs, lo, hi, steps, want, carry, out, estimator, r, checks)
             else:
                 ExactSweep(cell, states, inputs, lo, hi, steps, want, carry, out).run()
+            watch.tick(time.perf_counter() - started, hi - lo)
+            if watch.dropped == watch.ticks:
+                out["threads_dropped"] = np.array([steps - lo])
             hi = lo
             if progress is not None:
                 progress("transport", steps - hi, steps)
