@@ -32,8 +32,6 @@ import argparse
 import gc
 import json
 import math
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -43,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import chain_floor, loadavg, machine
 
 from gradscope.analysis import simulate
 from gradscope.config import Config
@@ -55,32 +54,7 @@ RESCALE_EVERY = 64  # plain chain: scalar rescale period (denormals would distor
 
 # ----------------------------------------------------------------------------- helpers
 def machine_info(threads: int) -> dict:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_model": model,
-        "logical_cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "threads": threads,
-        "torch_num_threads": torch.get_num_threads(),
-        "loadavg_start": _loadavg(),
-    }
-
-
-def _loadavg() -> list[float] | None:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return None
+    return {**machine(), "threads": threads, "torch_num_threads": torch.get_num_threads()}
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -106,23 +80,6 @@ def jacobian_pool(cell, traj) -> torch.Tensor:
     k = min(POOL, traj.steps)
     with torch.no_grad():
         return cell.jacobian(cell.linearize(traj.states[-k - 1 : -1], traj.inputs[-k:])).contiguous()
-
-
-def chain_plain(pool: torch.Tensor, steps: int) -> float:
-    """T products `q = q @ J`; a scalar rescale every RESCALE_EVERY steps (1/64 of a norm)."""
-    n = pool.shape[-1]
-    q = torch.eye(n, dtype=pool.dtype).expand(1, n, n).contiguous()
-    k = pool.shape[0]
-    log_scale = 0.0
-    with torch.no_grad():
-        for t in range(steps):
-            q = torch.bmm(q, pool[t % k])
-            if t % RESCALE_EVERY == RESCALE_EVERY - 1:
-                s = float(q.abs().amax())
-                if s > 0:
-                    q.div_(s)
-                    log_scale += math.log(s)
-    return log_scale
 
 
 def chain_normalised(pool: torch.Tensor, steps: int) -> float:
@@ -200,7 +157,7 @@ def run_size(n: int, steps: int, args) -> dict:
     pool = jacobian_pool(cell, traj)
     rows = {
         "A": run_a,
-        "B0": lambda: chain_plain(pool, steps),
+        "B0": lambda: chain_floor(pool, steps),
         "B1": lambda: chain_normalised(pool, steps),
         "D": run_d,
         "E": lambda: bptt_retain_grad(cell, traj, readout),
@@ -214,7 +171,7 @@ def run_size(n: int, steps: int, args) -> dict:
     for k in rows:
         res[f"{k}_s"] = best[k]
     out_a, log_b1, out_d, (e_norms, e_grads) = value["A"], value["B1"], value["D"], value["E"]
-    del pool, rows, value
+    del rows, value
     print("  " + ", ".join(f"{k} {res[k + '_s']:.3f} s" for k in ("A", "B0", "B1", "D", "E")),
           file=sys.stderr, flush=True)
     d_log = out_d["log_loss_grad"][0]
@@ -382,7 +339,7 @@ def main(argv=None) -> int:
         results["sizes"].append(run_size(n, steps, args))
     if args.big:
         results["big"] = run_big(args.threads, args.big_steps)
-    results["machine"]["loadavg_end"] = _loadavg()
+    results["machine"]["loadavg_end"] = loadavg()
 
     print(table(results))
     out = Path(args.out) if args.out else HERE / "results" / (

@@ -120,6 +120,7 @@ def analyze(
     progress: Progress | None = None,
     strict: bool = False,
     command: str | None = None,
+    threads: int | None = None,
 ) -> Result:
     """Measure gradient transport for `config`.
 
@@ -130,6 +131,9 @@ def analyze(
         strict: raise `NonFiniteStateError` (with the result attached) when the state
             became non-finite, instead of returning a result with status `nonfinite`.
         command: the command line recorded in the provenance (default: `sys.argv`).
+        threads: torch intra-op threads for the run (default: chosen from the size of the
+            work, `numerics.threads.choose_threads`); recorded in the provenance. An
+            execution setting, not part of the measurement (not in `Config` or its key).
 
     Returns:
         A `Result` whose `summary` holds every figure of `results.SUMMARY_KEYS` and whose
@@ -137,19 +141,25 @@ def analyze(
     """
     import torch
 
+    from .numerics.threads import check_threads, torch_threads
     from .numerics.transport import transport
 
     _check_device(config)
-    config, network, cell, traj, readout, drive = _simulate(config, progress)
-    with torch.no_grad():
+    threads = check_threads(threads)
+    with torch_threads(threads or 1):  # the unroll: many small steps
+        config, network, cell, traj, readout, drive = _simulate(config, progress)
+    # the sweep's largest calls: one product of every trial's D x D running product
+    used = threads or _chosen_threads(config, cell)
+    with torch.no_grad(), torch_threads(used):
         curves = {"lag": np.arange(config.steps + 1)}
         measured = {}
         if traj.steps > 0:
             measured = transport(
                 cell, traj.states, traj.inputs, readout, config.spectral, progress=progress
             )
-        if "fast_check" in measured:
-            curves["fast_check"] = measured["fast_check"]
+        for key in ("fast_check", "step_gain_check", "fast_stats", "threads_dropped"):
+            if key in measured:
+                curves[key] = measured[key]
         for key in LAG_CURVES + STEP_CURVES:
             width = config.steps if key in STEP_CURVES else config.steps + 1
             full = np.full((config.trials, width), np.nan)
@@ -157,18 +167,29 @@ def analyze(
                 full[:, : measured[key].shape[1]] = measured[key]
             curves[key] = full
         lyap = _spectrum_of(config, cell, traj, curves, progress)
-    summary = _summarize(config, cell, curves, traj, lyap, drive, network)
-    return _result(config, summary, curves, command, strict, network)
+    stats = curves.pop("fast_stats", None)
+    dropped = curves.pop("threads_dropped", None)
+    with torch_threads(threads or 1):  # small LAPACK calls and quadratures
+        summary = _summarize(config, cell, curves, traj, lyap, drive, network)
+    provenance = run_provenance(config, command, threads=used)
+    if dropped is not None and dropped.size:  # the machine got busy: the rest ran on one
+        provenance["threads_dropped_to_1_at_lag"] = int(dropped[0])
+    if stats is not None and config.spectral == "fast":
+        from .numerics.transport import FAST_STATS
+
+        provenance["fast_self_check"] = {k: int(v) for k, v in zip(FAST_STATS, stats)}
+    return _result(config, summary, curves, provenance, strict, network)
 
 
 def spectrum(config: Config, progress: Progress | None = None, strict: bool = False,
-             command: str | None = None) -> Result:
+             command: str | None = None, threads: int | None = None) -> Result:
     """The Lyapunov spectrum of `config` alone, without the all-lag transport.
 
     Arguments:
         config: what to run; `exponents` 0 takes every exponent up to
             `config.SPECTRUM_CAP` (64), `all` every one.
-        progress, strict, command: as for `analyze` (stages `unroll`, `lyapunov`).
+        progress, strict, command, threads: as for `analyze` (stages `unroll`, `lyapunov`);
+            the threads are chosen from the state size as there (the QR steps dominate).
 
     Returns:
         A `Result` whose curves are the spectrum's (`SPECTRUM_CURVES`,
@@ -180,23 +201,40 @@ def spectrum(config: Config, progress: Progress | None = None, strict: bool = Fa
     import torch
 
     from .config import SPECTRUM_CAP
+    from .numerics.threads import check_threads, torch_threads
 
     _check_device(config)
+    threads = check_threads(threads)
     want_all = config.exponents == "all"
     with torch.no_grad():
-        config, network, cell, h0, _, drive = _network(config)
+        with torch_threads(threads or 1):
+            config, network, cell, h0, _, drive = _network(config)
         count = cell.state_dim if want_all else min(config.n_exponents or SPECTRUM_CAP, cell.state_dim)
         config = dataclasses.replace(config, exponents=count)
-        lyap, traj = _streamed_spectrum(config, cell, h0, drive, progress)
+        used = threads or _chosen_threads(config, cell)
+        with torch_threads(used):
+            lyap, traj = _streamed_spectrum(config, cell, h0, drive, progress)
     curves = _spectrum_curves(lyap)
     warnings: list[str] = []
-    s = _status(config, traj, warnings)
-    s.update(_theory(config, cell, drive, warnings))
-    s.update(_spectrum_part(config, cell, lyap, warnings))
+    with torch_threads(threads or 1):
+        s = _status(config, traj, warnings)
+        s.update(_theory(config, cell, drive, warnings))
+        s.update(_spectrum_part(config, cell, lyap, warnings))
     if lyap is None:
         warnings.append("fewer than two finite steps: no spectrum (lower --gain, raise --steps)")
     summary = _finish(config, s, warnings, network)
-    return _result(config, summary, curves, command, strict, network)
+    provenance = run_provenance(config, command, threads=used)
+    return _result(config, summary, curves, provenance, strict, network)
+
+
+def _chosen_threads(config: Config, cell) -> int:
+    """`numerics.threads.choose_threads` for this run's largest products (D x D per trial)."""
+    import torch
+
+    from .numerics.threads import choose_threads
+
+    return choose_threads(cell.state_dim, config.trials, config.device,
+                          getattr(torch, config.torch_dtype_name))
 
 
 def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | None) -> tuple:
@@ -256,9 +294,8 @@ def _spectrum_curves(lyap: dict | None) -> dict:
     return {**{k: lyap[k] for k in SPECTRUM_CURVES}, "lyapunov_mean_log_det": lyap["mean_log_det"]}
 
 
-def _result(config: Config, summary: dict, curves: dict, command: str | None, strict: bool,
+def _result(config: Config, summary: dict, curves: dict, provenance: dict, strict: bool,
             network: dict | None = None) -> Result:
-    provenance = run_provenance(config, command)
     if network is not None:
         from .provenance import network_record
 
@@ -309,14 +346,14 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
     s.update(_theory(config, cell, drive, warnings))
     s["annealed_rate"] = _median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))
     s.update(_spectrum_part(config, cell, lyap, warnings))
-    check = curves.pop("fast_check", None)
-    s["fast_check"] = None if config.spectral == "exact" or check is None else float(max(check))
-    if s["fast_check"] is not None and s["fast_check"] > 1e-3:
-        warnings.append(
-            f"fast-mode norms were up to {100 * s['fast_check']:.2g}% below an exact SVD at "
-            "the checked lags (the singular values are nearly degenerate, as for a near-"
-            "orthogonal cell): rerun with --spectral exact for exact values"
-        )
+    for key, what in (("fast_check", "norms"), ("step_gain_check", "per-step gains")):
+        check = curves.pop(key, None)
+        s[key] = None if config.spectral == "exact" or check is None else float(max(check))
+        if s[key] is not None and s[key] > 1e-3:  # not expected: a failed check redoes the chunk
+            warnings.append(
+                f"fast-mode {what} were up to {100 * s[key]:.2g}% below an exact SVD at the "
+                "checked lags: rerun with --spectral exact for exact values"
+            )
     return _finish(config, s, warnings, network)
 
 

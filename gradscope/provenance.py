@@ -36,7 +36,8 @@ def _version(dist: str) -> str | None:
 
 def run_provenance(config: Config, command: str | None = None, threads: int | None = None) -> dict[str, Any]:
     """What one run was computed with: versions, engine, seed, dtype, device, threads
-    (the torch intra-op threads it ran on), UTC time and the command line."""
+    (the torch intra-op threads its transport ran on: `analyze` passes the number it
+    chose or was given), UTC time and the command line."""
     import torch
 
     from . import __version__

@@ -2,11 +2,20 @@
 
 They are built from `config.py` and `results.py` alone (no numerics), so figure, table
 and CLI tests do not depend on the engine and run in milliseconds.
+
+Thread policy: the suite's matrices are small, where one torch thread is fastest and,
+on a machine busy with other work, two threads spin against each other (10x slower).
+So the suite runs on one thread (also in the subprocesses it starts), unless
+OMP_NUM_THREADS is set; `analyze` still chooses for itself where a test asks it to.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is first imported
 from typing import Any
 
 import numpy as np
@@ -83,6 +92,11 @@ def make_synthetic_result(kind: str = "vanishing", steps: int = 300, trials: int
     }
     provenance = {"gradscope": "0.1.0", "time": "2024-01-01T00:00:00Z", "command": "test"}
     return Result(config=config, summary=summary, curves=curves, provenance=provenance)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "torch" in sys.modules:  # imported before this file (a plugin): set it directly
+        sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture

@@ -53,11 +53,12 @@ def test_fast_mode_within_stated_tolerance(cell):
         assert err.max() < 1e-2, key
         assert np.mean(err > 1e-3) <= 0.01, key
         assert (b <= a + 1e-9).all(), "power iteration gives lower bounds"
-    for key in ("log_rms", "log_loss_grad", "log_weight_grad"):
+    for key in ("log_rms", "log_loss_grad", "log_weight_grad", "log_step_rms"):
         # exact in both modes; fast mode rescales per block of lags, so rounding differs
         np.testing.assert_allclose(exact[key], fast[key], rtol=1e-12, atol=1e-9)
-    # per-step gains: exact SVD in both modes
-    np.testing.assert_allclose(fast["log_step_gain"], exact["log_step_gain"], atol=1e-12)
+    # per-step gains: Lanczos in fast mode, the same tolerance
+    err = rel(fast["log_step_gain"], exact["log_step_gain"])
+    assert err.max() < 1e-2 and np.mean(err > 1e-3) <= 0.01
 
 
 def test_weight_gradient_equals_autograd_bptt():
@@ -183,16 +184,20 @@ def test_tiny_step_gains_are_not_read_as_zero(dtype, gain):
         np.testing.assert_allclose(out["log_step_rms"][0], math.log(gain), rtol=1e-5)
 
 
-def test_fast_mode_checks_itself_and_warns_when_the_spectrum_is_degenerate():
+def test_fast_mode_corrects_a_degenerate_spectrum_instead_of_warning():
+    # a near-orthogonal cell with weak input: one power step per lag used to be off by
+    # ~1% here and only warned; now the residual test refines those lags
     from gradscope import Config, analyze
 
     near_orthogonal = Config(init="orthogonal", hidden=48, input_std=0.05, steps=600, trials=2)
     fast = analyze(near_orthogonal)
     exact = analyze(Config(**{**near_orthogonal.to_dict(), "spectral": "exact"}))
-    true_worst = np.abs(np.expm1(fast.curves["log_spectral"] - exact.curves["log_spectral"]))[:, :-1].max()
-    assert true_worst > 1e-3  # the regime where one power step per lag is not enough
-    assert fast.summary["fast_check"] > 1e-3
-    assert any("--spectral exact" in w for w in fast.summary["warnings"])
-    assert exact.summary["fast_check"] is None
-    ok = analyze(Config(hidden=32, steps=600, trials=2))
-    assert ok.summary["fast_check"] < 1e-6 and not ok.summary["warnings"]
+    for key in ("log_spectral", "log_input_sensitivity", "log_step_gain"):
+        a, b = fast.curves[key], exact.curves[key]
+        if key != "log_step_gain":
+            a, b = a[:, :-1], b[:, :-1]
+        assert np.abs(np.expm1(a - b)).max() < 1e-3, key
+    assert fast.summary["fast_check"] <= 1e-3 and fast.summary["step_gain_check"] <= 1e-3
+    assert not any("--spectral exact" in w for w in fast.summary["warnings"])
+    assert exact.summary["fast_check"] is None and exact.summary["step_gain_check"] is None
+    assert fast.provenance["fast_self_check"]["checked"] > 0

@@ -17,6 +17,7 @@ from .options import (
     GroupedCommand,
     config_options,
     output_options,
+    threads_option,
     usage_error_for,
 )
 
@@ -79,9 +80,11 @@ class _Progress:
         self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
 
 
-def run_analysis(config: Config, show_progress: bool, command: str, what: str = "analyze") -> Any:
-    """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with a progress bar;
-    library errors become one-line CLI errors."""
+def run_analysis(config: Config, show_progress: bool, command: str, what: str = "analyze",
+                 threads: int | None = None) -> Any:
+    """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with a progress bar,
+    on `threads` torch threads (None: the engine chooses); library errors become one-line
+    CLI errors."""
     import contextlib
 
     try:
@@ -89,7 +92,8 @@ def run_analysis(config: Config, show_progress: bool, command: str, what: str = 
 
         bar = _Progress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
-            return getattr(analysis, what)(config, progress=bar, strict=False, command=command)
+            return getattr(analysis, what)(config, progress=bar, strict=False, command=command,
+                                           threads=threads)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:
@@ -141,14 +145,14 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
 
     from .options import config_from_options
 
-    out, formats, style, width, as_json, quiet, strict = (
-        options.pop(k) for k in ("out", "formats", "style", "width", "as_json", "quiet", "strict"))
+    out, formats, style, width, as_json, quiet, strict, threads = (
+        options.pop(k) for k in ("out", "formats", "style", "width", "as_json", "quiet", "strict", "threads"))
     config = config_from_options(options)
     if out is not None:
         check_writable(out)
     show_progress = not (quiet or as_json) and sys.stderr.isatty()
     what = "spectrum" if stem == "spectrum" else "analyze"
-    result = run_analysis(config, show_progress, command_line(ctx), what=what)
+    result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads)
     if out is not None:
         write_outputs(result, out, formats, style, width, stem=stem)
     _, table, sentence = presentation(stem)
@@ -172,5 +176,6 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
 
 def one_run_command(f: Any) -> click.Command:
     """A command over one configuration (`decay`, `spectrum`): every configuration option,
-    the output options, the context first; its body calls `run_and_show`."""
-    return click.command(cls=GroupedCommand)(config_options()(output_options(click.pass_context(f))))
+    `--threads`, the output options, the context first; its body calls `run_and_show`."""
+    return click.command(cls=GroupedCommand)(
+        config_options()(threads_option(output_options(click.pass_context(f)))))

@@ -21,6 +21,7 @@ from .options import (
     config_options,
     expand_options,
     output_options,
+    threads_option,
     usage_error_for,
 )
 
@@ -68,12 +69,13 @@ class _GridProgress:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
 @click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
+@threads_option
 @output_options
 @click.pass_context
 def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
-            cache_dir: Path | None, no_cache: bool, out: Path | None, formats: tuple[str, ...],
-            style: str, width: float | None, as_json: bool, quiet: bool, strict: bool,
-            **options: Any) -> None:
+            cache_dir: Path | None, no_cache: bool, threads: int | None, out: Path | None,
+            formats: tuple[str, ...], style: str, width: float | None, as_json: bool, quiet: bool,
+            strict: bool, **options: Any) -> None:
     """Run a grid of configurations and write a comparison report.
 
     Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
@@ -109,7 +111,14 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     cache = None if no_cache else RunCache(cache_dir)
     progress = _GridProgress(show=not (quiet or as_json))
     try:
-        results = run_grid(configs, cache=cache, progress=progress)
+        compute = None
+        if threads is not None:
+            import functools
+
+            from ..analysis import analyze
+
+            compute = functools.partial(analyze, threads=threads)
+        results = run_grid(configs, cache=cache, progress=progress, compute=compute)
     except KeyboardInterrupt:
         click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
         ctx.exit(130)

@@ -279,6 +279,14 @@ def usage_error_for(exc: ValueError) -> click.UsageError:
     return click.UsageError(msg)
 
 
+def threads_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--threads N`: torch threads for the run (an execution setting, not in `Config`)."""
+    return click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="torch threads [default: chosen from the size of the work: one for "
+                             "small matrices, the cores for large products when they pay].",
+                        cls=GroupedOption, group="Numerics")(f)
+
+
 # -- output options ------------------------------------------------------------------
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     items = [v.strip().lower() for v in value.split(",") if v.strip()]

@@ -17,13 +17,14 @@ gradient are read from it:
   (so its Frobenius norm is `|delta| |h_{t-1}|`).
 
 The LSTM state is `s = [h; c]` (D = 2N, h first): the cell-state path is what keeps LSTM
-gradients alive, so it is never dropped.
+gradients alive, so it is never dropped. The same derivatives without forming a Jacobian
+(`jvp`, `vjp`, `matrix_vjp`, ...) come from the mixins of `gradscope.model.products`.
 
 The research cells (IndRNN, MinimalRNN, antisymmetric, coRNN) live in
 `gradscope.model.research_cells` and are registered in `CELL_CLASSES` here.
 
 May import: `gradscope.model.activations`, `gradscope.model.batched`,
-`gradscope.model.research_cells`, `gradscope.config`.
+`gradscope.model.products`, `gradscope.model.research_cells`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..config import GATES
 from .activations import Activation, get_activation
 from .batched import linear
 from .batched import scale_rows as _scale_rows
+from .products import GRUProducts, LSTMProducts, RNNProducts
 from .research_cells import RESEARCH_CELLS
 
 Tensor = torch.Tensor
@@ -78,6 +80,11 @@ class Cell(Protocol):
     def hidden_part(self, s: Tensor) -> Tensor:
         """The `h` part of a state, `(..., B, N)`."""
         ...
+
+    # Optional, used when a cell has them (`hasattr`): `weight_grad_norms(lin, g)` gives
+    # `||dL/dweight_hh|_t||_F` `(..., B)` directly, for cells with no single outer product
+    # (stacked layers, custom cells); `jvp`, `vjp`, `matrix_vjp`, `jacobian_frobenius`
+    # (`gradscope.model.products`) give the Jacobian's products without forming it.
 
 
 def _blocks(t: Tensor, n: int) -> tuple[Tensor, ...]:
@@ -139,7 +146,7 @@ class _Base:
 
 
 # ------------------------------------------------------------------------- vanilla RNN
-class RNNCell(_Base):
+class RNNCell(RNNProducts, _Base):
     """`h' = act(W_ih x + b_ih + W_hh h + b_hh)`, as `torch.nn.RNNCell`."""
 
     kind = "rnn"
@@ -164,7 +171,7 @@ class RNNCell(_Base):
 
 
 # ------------------------------------------------------------------------------ LSTM
-class LSTMCell(_Base):
+class LSTMCell(LSTMProducts, _Base):
     """`torch.nn.LSTMCell` on the state `[h; c]` (gates i, f, g, o)."""
 
     kind = "lstm"
@@ -228,7 +235,7 @@ class LSTMCell(_Base):
 
 
 # ------------------------------------------------------------------------------- GRU
-class GRUCell(_Base):
+class GRUCell(GRUProducts, _Base):
     """`torch.nn.GRUCell` (gates r, z, n; `n = act(W_in x + b_in + r * (W_hn h + b_hn))`)."""
 
     kind = "gru"

@@ -20,8 +20,7 @@ import numpy as np
 
 from ..config import varied_fields
 from ..figures.curves import eps_tex as _eps_tex
-from ..figures.curves import log_spaced_indices
-from ..figures.curves import trial_quantiles
+from ..figures.curves import log_spaced_indices, trial_quantiles
 from ..figures.style import series_style
 from ..results import unique_labels
 from .sweep import _field_label, plot_sweep, sweep_field, sweep_series

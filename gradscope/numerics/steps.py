@@ -1,0 +1,92 @@
+"""The step Jacobians of one chunk of the sweep, as the products the transport needs.
+
+`ExactSteps` is what `--spectral exact` multiplies with (kept as it was, so exact mode
+is unchanged to the last bit): a vanilla RNN's `J_t = diag(d_t) W` is never formed
+unless the per-step gains need the Jacobians themselves; other cells use the chunk's
+materialised Jacobians.
+
+`FastSteps` serves fast mode and never forms the chunk: `q @ J_t` for the running
+product comes from the cell's `matrix_vjp` (a vanilla RNN: `(q diag(d)) W`; an LSTM: half
+a D x D product, since the right half of its Jacobian is diagonal; a GRU: J_t formed one
+step at a time, in cache), `J_t^T v` from `vjp`, `||J_t||_F` from `jacobian_frobenius`.
+A cell without those methods falls back to its materialised Jacobians.
+
+May import: `gradscope.numerics.logspace` (cells come in as arguments).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .logspace import stable_norm
+
+Tensor = torch.Tensor
+
+
+def step_lin(lin: dict, j: int) -> dict:
+    """The linearisation of step j of a chunk (views, no copies)."""
+    return {k: v[j] for k, v in lin.items()}
+
+
+class ExactSteps:
+    """The step Jacobians of one chunk, as right-multiplication and vector products.
+
+    A vanilla RNN's `J_t = diag(d_t) W` is never formed: `Q J_t = (Q diag(d_t)) W` and
+    `J_t^T v = W^T (d_t * v)` (it saves building the chunk and half the memory traffic).
+    Other cells, or when the Jacobians themselves are needed (per-step gains), use the
+    materialised chunk `jac[j]`.
+    """
+
+    def __init__(self, cell, lin, materialise: bool) -> None:
+        self.direct = not materialise and getattr(cell, "kind", "") == "rnn" and "d" in lin
+        if self.direct:
+            self.d, self.w = lin["d"], cell.w.weight_hh
+            self.jac = None
+        else:
+            self.jac = cell.jacobian(lin)  # (C, B, D, D); jac[j] is the step lo+1+j
+
+    def right(self, q: Tensor, j: int, out: Tensor | None = None) -> Tensor:
+        if self.direct:
+            return torch.bmm(q * self.d[j].unsqueeze(1), self.w, out=out)
+        return torch.bmm(q, self.jac[j], out=out)
+
+    def vjp(self, v: Tensor, j: int) -> Tensor:
+        """`J_j^T v` for v `(B, D)`, as `(v^T J_j)`."""
+        if self.direct:
+            return torch.bmm((self.d[j] * v).unsqueeze(1), self.w).squeeze(1)
+        return torch.bmm(v.unsqueeze(1), self.jac[j]).squeeze(1)
+
+    def frobenius(self) -> Tensor:
+        """`||J_t||_F` for the chunk `(C, B)`."""
+        if self.direct:  # sum_i d_i^2 |W_i|^2, in float64 (see `_norm`)
+            w, d = self.w.to(torch.float64), self.d.to(torch.float64)
+            return ((d * d) * (w * w).sum(-1)).sum(-1).sqrt()
+        return stable_norm(self.jac, (-2, -1))
+
+
+class FastSteps:
+    """Fast mode's products with the chunk's step Jacobians (see the module docstring)."""
+
+    def __init__(self, cell, lin: dict) -> None:
+        self.cell, self.lin = cell, lin
+        self.steps = [step_lin(lin, j) for j in range(next(iter(lin.values())).shape[0])]
+        self.structured = all(hasattr(cell, m) for m in ("matrix_vjp", "vjp", "jvp", "jacobian_frobenius"))
+        self.jac = None if self.structured else cell.jacobian(lin)
+
+    def right(self, q: Tensor, j: int, out: Tensor | None = None) -> Tensor:
+        """`q @ J_j` for q `(B, M, D)`."""
+        if self.jac is not None:
+            return torch.bmm(q, self.jac[j], out=out)
+        return self.cell.matrix_vjp(self.steps[j], q, out=out)
+
+    def vjp(self, v: Tensor, j: int) -> Tensor:
+        """`J_j^T v` for v `(B, D)`."""
+        if self.jac is not None:
+            return torch.bmm(v.unsqueeze(1), self.jac[j]).squeeze(1)
+        return self.cell.vjp(self.steps[j], v)
+
+    def frobenius(self) -> Tensor:
+        """`||J_t||_F` for the chunk `(C, B)`."""
+        if self.jac is not None:
+            return stable_norm(self.jac, (-2, -1))
+        return self.cell.jacobian_frobenius(self.lin)

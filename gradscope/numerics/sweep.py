@@ -1,0 +1,145 @@
+"""One chunk of the backward sweep: what both modes record per lag, and exact mode.
+
+`Carry` is what passes from chunk to chunk (the running product in log space and the
+loss-gradient vector). A sweep multiplies the Jacobians of steps lo+1..hi (lags
+steps-hi .. steps-lo-1) into it, recording per lag the log scale, the Frobenius norm of
+the stored product, its spectral norm and input sensitivity and the loss-gradient
+vector; `finish` turns those into the curves. `ExactSweep` takes an SVD at every lag
+(`--spectral exact`; kept as it was, so its numbers are unchanged to the last bit);
+`fastsweep.FastSweep` is the fast mode.
+
+May import: `gradscope.numerics.logspace`, `gradscope.numerics.steps`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .logspace import divide_by_norm_, host_log, stable_norm
+from .steps import ExactSteps
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class Carry:
+    q: Tensor  # (B, D, D) running product, unit Frobenius norm
+    log_scale: np.ndarray  # (B,) float64: log of the factor taken out of q
+    v: Tensor  # (B, D) loss gradient direction, unit norm
+    log_v: np.ndarray  # (B,) float64
+    stats: dict = field(default_factory=dict)  # fast mode: what its checks found
+
+    def snapshot(self) -> tuple:
+        return (self.q.clone(), self.log_scale.copy(), self.v.clone(), self.log_v.copy())
+
+    def restore(self, state: tuple) -> None:
+        self.q, self.log_scale, self.v, self.log_v = (
+            state[0].clone(), state[1].copy(), state[2].clone(), state[3].copy())
+
+
+class SweepBase:
+    """What a sweep records per lag i (lag = lag0 + i, step j = count-1-i), and `finish`."""
+
+    def __init__(self, cell, states, inputs, lo, hi, steps, want, carry, out) -> None:
+        self.cell, self.carry, self.out, self.want = cell, carry, out, want
+        self.lo, self.hi, self.count = lo, hi, hi - lo
+        self.lag0 = steps - hi  # lag of the running product before the first multiplication
+        self.states = states
+        self.need_q = bool(want & {"spectral", "rms", "input_sensitivity"})
+        self.need_v = bool(want & {"loss_grad", "weight_grad"})
+        self.lin = cell.linearize(states[lo:hi], inputs[lo:hi])
+        self.q_add = np.zeros((self.count, carry.q.shape[0]))  # log scale to add
+        self.q_frob: list[Tensor] = []  # ||matrix||_F of the stored (possibly unscaled) product
+        self.q_sig: list[Tensor] = []  # its top singular value (estimate)
+        self.sens: list[Tensor] = []
+        self.v_add = np.zeros_like(self.q_add)
+        self.v_vec: list[Tensor] = []  # (B, D) the loss gradient at that lag, in that scale
+
+    def advance(self, q: Tensor, n: Tensor | None = None) -> None:
+        """Make q (unnormalised) the new carried product."""
+        c = self.carry
+        n = stable_norm(q, (-2, -1)) if n is None else n
+        divide_by_norm_(q, n)
+        c.q = q
+        c.log_scale = c.log_scale + host_log(n)
+
+    def vector_step(self, i: int, vjp) -> None:
+        """Record the loss-gradient vector at lag i, then `v <- J^T v` (renormalised)."""
+        c, j = self.carry, self.count - 1 - i
+        self.v_add[i] = c.log_v
+        self.v_vec.append(c.v)
+        v = vjp(c.v, j)
+        m = stable_norm(v, 1)
+        divide_by_norm_(v, m)
+        c.v = v
+        c.log_v = c.log_v + host_log(m)
+
+    def finish(self) -> None:
+        out, lags, dim = self.out, np.arange(self.lag0, self.lag0 + self.count), self.carry.q.shape[-1]
+        order = torch.arange(self.count - 1, -1, -1, device=self.carry.q.device)  # i -> j
+        if self.need_q:
+            frob = host_log(torch.stack(self.q_frob)).T  # (B, C)
+            out["log_rms"][:, lags] = self.q_add.T + frob - 0.5 * math.log(dim)
+            out["log_spectral"][:, lags] = self.q_add.T + host_log(torch.stack(self.q_sig)).T
+            if self.sens:
+                out["log_input_sensitivity"][:, lags] = self.q_add.T + host_log(torch.stack(self.sens)).T
+        if self.v_vec:
+            vecs = torch.stack(self.v_vec)  # (C, B, D)
+            out["log_loss_grad"][:, lags] = self.v_add.T + host_log(stable_norm(vecs, -1)).T
+            if "weight_grad" in self.want and hasattr(self.cell, "weight_grad_norms"):
+                # stacked layers, custom cells: no single outer product; the cell gives the norms
+                norms = self.cell.weight_grad_norms(self.lin, vecs[order])[order]
+                out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
+            elif "weight_grad" in self.want:
+                lin_rev = {k: t[order] for k, t in self.lin.items()}
+                delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
+                h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
+                norms = stable_norm(delta, -1) * stable_norm(h_prev, -1)
+                out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
+        out["log_step_rms"][:, self.lo : self.hi] = host_log(self.step_frobenius()).T - 0.5 * math.log(dim)
+        if "step_gain" in self.want:
+            out["log_step_gain"][:, self.lo : self.hi] = self.step_log_gains().T
+
+    def step_frobenius(self) -> Tensor:
+        raise NotImplementedError
+
+    def step_log_gains(self) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ExactSweep(SweepBase):
+    """Every lag one at a time, an SVD of the product (and of `Q B_t`) at each."""
+
+    def __init__(self, cell, states, inputs, lo, hi, steps, want, carry, out) -> None:
+        super().__init__(cell, states, inputs, lo, hi, steps, want, carry, out)
+        self.steps = ExactSteps(cell, self.lin, materialise="step_gain" in want)
+        self.bjac = cell.input_jacobian(self.lin) if "input_sensitivity" in want else None
+
+    def run(self) -> bool:
+        for i in range(self.count):
+            self._one(i)
+        self.finish()
+        return True
+
+    def _one(self, i: int) -> None:
+        c, j = self.carry, self.count - 1 - i
+        if self.need_q:
+            q = c.q
+            self.q_add[i] = c.log_scale
+            self.q_frob.append(torch.ones(q.shape[0], dtype=q.dtype, device=q.device))
+            self.q_sig.append(torch.linalg.svdvals(q)[:, 0])
+            if self.bjac is not None:
+                self.sens.append(torch.linalg.svdvals(q @ self.bjac[j])[:, 0])
+            self.advance(self.steps.right(q, j))
+        if self.need_v:
+            self.vector_step(i, self.steps.vjp)
+
+    def step_frobenius(self) -> Tensor:
+        return self.steps.frobenius()
+
+    def step_log_gains(self) -> np.ndarray:
+        return host_log(torch.linalg.svdvals(self.steps.jac)[..., 0])

@@ -1,0 +1,69 @@
+"""The thread policy: chosen from the size of the work, overridable, recorded."""
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gradscope import Config, analyze
+from gradscope.cli import main
+from gradscope.numerics.threads import (
+    ThreadWatch,
+    check_threads,
+    choose_threads,
+    torch_threads,
+)
+
+
+def test_the_suite_runs_on_one_thread():
+    # conftest's policy, so that the tests do not slow 10x on a busy machine
+    assert torch.get_num_threads() == 1
+
+
+def test_torch_threads_sets_and_restores():
+    before = torch.get_num_threads()
+    with torch_threads(2) as n:
+        assert n == 2 and torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(2):
+        raise RuntimeError("restored on error too")
+    assert torch.get_num_threads() == before
+
+
+def test_small_work_gets_one_thread_and_cuda_needs_none():
+    assert choose_threads(64, trials=8) == 1  # 8 trials of N = 64: the default decay
+    assert choose_threads(128, trials=8) == 1  # an LSTM's D = 128: a batch of small products
+    assert choose_threads(1024, device="cuda") == 1
+
+
+def test_a_run_that_slows_down_drops_to_one_thread():
+    with torch_threads(2):
+        watch = ThreadWatch()
+        for seconds in (1.0, 0.5, 0.55):  # warm-up, then steady: nothing happens
+            watch.tick(seconds, 256)
+        assert torch.get_num_threads() == 2 and watch.dropped is None
+        watch.tick(1.5, 256)  # 3x the best time per lag: the machine got busy
+        assert torch.get_num_threads() == 1 and watch.dropped == 4
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, "2", True])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        check_threads(bad)
+
+
+def test_analyze_records_the_threads_it_used():
+    config = Config(hidden=8, steps=40, trials=2, transient=10)
+    assert analyze(config, threads=2).provenance["threads"] == 2
+    assert analyze(config).provenance["threads"] == 1  # chosen: small matrices
+    assert torch.get_num_threads() == 1  # and given back
+    with pytest.raises(ValueError, match="threads"):
+        analyze(config, threads=0)
+
+
+def test_threads_option():
+    runner = CliRunner()
+    ok = runner.invoke(main, ["decay", "-n", "8", "-T", "40", "--transient", "10", "--threads", "1", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert '"threads": 1' in ok.output
+    bad = runner.invoke(main, ["decay", "--threads", "0"])
+    assert bad.exit_code == 2 and "--threads" in bad.output
