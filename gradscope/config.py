@@ -146,6 +146,17 @@ def _finite(name: str, value: Any, positive: bool = False, nonneg: bool = False)
         raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
+#: Largest magnitude of a value that the analysis squares (a variance): its square
+#: must fit in a float (1.8e308).
+MAX_SQUARED = 1e150
+
+
+def _squarable(name: str, value: float) -> None:
+    if abs(value) > MAX_SQUARED:
+        raise ValueError(f"{name} must be at most {MAX_SQUARED:g} in magnitude (its square must fit in a float), "
+                         f"got {value!r}")
+
+
 def _validate(c: Config) -> None:
     _choice("cell", c.cell, CELLS)
     _choice("act", c.act, ACTIVATION_NAMES)
@@ -172,6 +183,9 @@ def _validate(c: Config) -> None:
         )
     _finite("input_std", c.input_std, nonneg=True)
     _finite("input_value", c.input_value)
+    for name in ("gain", "bias_std", "input_std", "input_value"):
+        if getattr(c, name) is not None:
+            _squarable(name, getattr(c, name))
     _finite("h0_std", c.h0_std, nonneg=True)
     _finite("eps", c.eps, positive=True)
     if c.eps >= 1:
