@@ -283,6 +283,7 @@ def wrap_to_width(text: Text, width_px: float, renderer: Any = None, min_chars: 
         else:
             hi = mid - 1
     text.set_text(wrapped(original, best if best is not None else min_chars))
+    text.set_linespacing(1.15)  # lines of one label, closer than between labels
     return text.get_text() != before if changed else best is not None
 
 

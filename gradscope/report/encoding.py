@@ -18,7 +18,7 @@ import numpy as np
 from ..config import CELLS
 from ..figures.style import LINESTYLES, SERIES_COLORS, series_style
 from ..results import Result
-from .naming import display_fields, labels_of, value_text
+from .naming import display_fields, short_names, value_text
 from .sweep import sweep_field
 
 #: Most series drawn in one panel; beyond it the figure splits into panels.
@@ -49,8 +49,9 @@ class Encoding:
 
 
 def _panels(results: Sequence[Result], fields: Sequence[str]) -> dict[str, list[int]]:
+    """Indices of `results` by the values of `fields`, titled by what sets each apart."""
     panels: dict[str, list[int]] = {}
-    for i, label in enumerate(labels_of(results, fields)):
+    for i, label in enumerate(short_names(results, fields=fields)):
         panels.setdefault(label, []).append(i)
     return panels
 

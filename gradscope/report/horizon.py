@@ -19,7 +19,8 @@ from ..figures.curves import eps_tex
 from ..figures.style import SERIES_COLORS
 from ..figures.summary import CENSORED, EXPLODING, MEASURED, horizon_of, trial_horizons
 from .encoding import encode
-from .naming import common_label, display_fields, labels_of
+from .naming import common_label, display_fields, short_names
+from .sweep import sweep_field
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -42,7 +43,8 @@ def row_labels(results: Sequence[Result]) -> tuple[list[str], str]:
     fields = display_fields(results)
     if not fields:
         return [r.config.label() for r in results], ""
-    return labels_of(results, fields), common_label(results, fields)
+    swept = sweep_field(results)
+    return short_names(results, keep=[swept] if swept else []), common_label(results, fields)
 
 
 def _colors(results: Sequence[Result]) -> dict[int, Any]:
@@ -164,11 +166,15 @@ def horizon_figure(results: Sequence[Result], width: float | None = None, style:
 
     with style_context(style, fontsize=fontsize):
         w = resolve_width(width or 5.5)
-        row = 2.0 * float(mpl.rcParams["font.size"]) / 72.0
-        fig, ax = new_figure(width=w, height=min(40.0, 0.75 + row * max(1, len(results))))
+        fig, ax = new_figure(width=w, height=1.0)
         plot_horizon(results, ax=ax)
         renderer = fig.canvas.get_renderer()  # a label wider than 40% of the figure wraps
-        ax.set_yticklabels([wrapped_to(label, 0.4 * fig.bbox.width, renderer) for label in ax.get_yticklabels()])
+        labels = [wrapped_to(label, 0.4 * fig.bbox.width, renderer) for label in ax.get_yticklabels()]
+        ax.set_yticklabels(labels)
+        lines = max((label.count("\n") + 1 for label in labels), default=1)
+        row = (lines + 1) * float(mpl.rcParams["ytick.labelsize"] if not isinstance(
+            mpl.rcParams["ytick.labelsize"], str) else mpl.rcParams["font.size"]) / 72.0
+        fig.set_size_inches(w, min(40.0, 0.75 + row * max(1, len(results))))
         handles, names = _legend(ax)
         figure_legend(fig, handles, names)
         finish(fig, [ax])

@@ -27,7 +27,8 @@ def value_text(name: str, value: Any) -> str:
     if name == "gate_act":
         return f"gates={value}"
     shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{SHORT.get(name, name.replace('_', ' '))}={shown}"
+    # a no-break space inside a name: a wrapped label never splits "forget bias=1"
+    return f"{SHORT.get(name, name.replace('_', ' '))}={shown}".replace(" ", "\u00a0")
 
 
 def display_fields(results: Sequence[Result]) -> list[str]:
@@ -67,3 +68,26 @@ def common_label(results: Sequence[Result], fields: Sequence[str]) -> str:
             continue
         out.append(value_text(name, value))
     return " ".join(out)
+
+
+def short_names(results: Sequence[Result], keep: Sequence[str] = (), fields: Sequence[str] | None = None) -> list[str]:
+    """Per result, what sets it apart: the varied fields' values, leaving out a value
+    that is the field's default (`g=1`, `forget bias=0`, `default` init) unless the field
+    is in `keep` (a swept field: every value named) or is the cell or activation
+    (`fields`: the fields to name, default every varied one). Falls back to every varied
+    value when that would name two results alike, and for a result at every default."""
+    import dataclasses
+
+    from ..config import Config
+
+    defaults = {f.name: f.default for f in dataclasses.fields(Config)}
+    fields = display_fields(results) if fields is None else list(fields)
+    names = []
+    for r in results:
+        parts = [value_text(f, getattr(r.config, f)) for f in fields
+                 if f in ("cell", "act") or f in keep or getattr(r.config, f) != defaults.get(f)]
+        names.append(" ".join(parts))
+    full = labels_of(results, fields)
+    if len(set(names)) < len(set(full)):
+        return full
+    return [name or whole for name, whole in zip(names, full)]  # all defaults: say which

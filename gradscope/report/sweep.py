@@ -346,7 +346,9 @@ def _plain_log_ticks(ax: Axes) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     lo, hi = ax.get_ylim()
-    subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 1e3 else (1.0,)
+    decades = math.log10(hi / max(lo, 1e-300))
+    room = ax.yaxis.get_tick_space()  # ticks the axis has room for at its font size
+    subs = (1.0, 2.0, 5.0) if decades < 3 and 3 * decades <= room else (1.0,)
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
