@@ -88,7 +88,7 @@ def _clone(tmp_path: Path) -> Path:
 
 #: Small sizes for every example (the README's own sizes take minutes): options that
 #: win over the README's because they come last, and python-block replacements.
-REDUCE = ["--steps", "20", "--trials", "2", "--transient", "10"]
+REDUCE = ["--steps", "20", "--trials", "2", "--transient", "10", "--format", "svg"]
 #: Reduced values of list options that the README's compare examples set (later values win).
 REDUCE_LISTS = {"--hidden": "8,16"}
 PY_REDUCE = {"steps=2000, trials=8": "steps=30, trials=2, transient=10", "hidden=64": "hidden=8",

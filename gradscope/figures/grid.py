@@ -73,8 +73,13 @@ def grouped_legend(fig: Figure, groups: Sequence[Sequence[tuple[Any, str]]], gro
     renderer = fig.canvas.get_renderer()
     room = fig.bbox.width - 4
     widest = max(len(g) for g in groups)
+    # one column measures the widest entry; start from as many columns of it as fit
+    probe = fig.legend([h for g in groups for h, _ in g], [t for g in groups for _, t in g], ncols=1)
+    entry = probe.get_window_extent(renderer).width
+    probe.remove()
+    start = max(1, min(widest, 6, int(room // max(entry, 1.0)) + 1))
     legend = None
-    for ncols in range(min(widest, 6), 0, -1):  # the most columns that fit
+    for ncols in range(start, 0, -1):  # the most columns that fit
         rows = [g[i:i + ncols] for g in groups for i in range(0, len(g), ncols)]
         cells = [row + [(Line2D([], [], linestyle="none"), "")] * (ncols - len(row)) for row in rows]
         ordered = [cells[r][c] for c in range(ncols) for r in range(len(cells))]
@@ -102,14 +107,24 @@ def finish(fig: Figure, axes: Sequence[Any] = ()) -> Any:
     for ax in axes:
         if getattr(ax.yaxis.get_major_formatter(), "log10", False):
             reach_ticks(ax)
+    # a first wrapping on the panel sizes before layout (a little wider than after it,
+    # hence the margin), so that one layout usually suffices
+    _wrap_labels(axes, fig.canvas.get_renderer(), 0.85)
     renderer = draw(fig)
+    if _wrap_labels(axes, renderer, 1.0):
+        renderer = draw(fig)
+    return renderer
+
+
+def _wrap_labels(axes: Sequence[Any], renderer: Any, share: float) -> bool:
+    """Wrap each title, x label and y label to `share` of its panel's length; True if
+    any text changed."""
     changed = False
     for ax in axes:
         for text, room, vertical in ((title_artist(ax), ax.bbox.width, False),
                                      (ax.xaxis.label, ax.bbox.width, False),
                                      (ax.yaxis.label, ax.bbox.height, True)):
-            if text.get_text() and wrap_to_width(text, room + TOLERANCE, renderer, vertical=vertical, changed=True):
+            if text.get_text() and wrap_to_width(text, share * room + TOLERANCE, renderer, vertical=vertical,
+                                                 changed=True):
                 changed = True
-    if changed:
-        renderer = draw(fig)
-    return renderer
+    return changed
