@@ -188,6 +188,7 @@ def plot_sweep(
     seen: dict[str, Any] = {"censored": False, "exploding": False, "theory": False, "rms": False, "critical": False}
     hor_values: list[float] = []
     crit: list[tuple[float, str]] = []
+    theories: list[tuple[np.ndarray, np.ndarray, str]] = []
     for s_i, (label, idx) in enumerate(series):
         color, marker = series_style(s_i)[0], MARKERS[s_i % len(MARKERS)]
         members = [results[i] for i in idx if results[i].status != "error"]
@@ -210,15 +211,20 @@ def plot_sweep(
                          linewidth=0.9, elinewidth=0.6, capsize=1.5, zorder=4, label=label or None)
         theory = mean_field_curve(members[0].config, field, fine)
         if theory is not None and np.isfinite(theory).any():
-            seen["theory"] = True
             keep = (fine >= x0.min() - 1e-12) & (fine <= x0.max() + 1e-12)
-            ax_rate.plot(fine[keep], theory[keep], color=color if len(series) > 1 else THEORY_COLOR,
-                         linestyle=THEORY_LINESTYLE, linewidth=0.9, zorder=2)
+            theories.append((fine[keep], theory[keep], color))
         if field == "gain":
             g_c = critical_gain_of(members[0].config)
             if g_c is not None and x0.min() <= g_c <= x0.max():
                 crit.append((g_c, color))
         _horizons(ax_hor, members, x, color, marker, steps_max, seen, hor_values)
+    # mean field: one grey curve when every series predicts the same (it does not see N)
+    same = all(len(t[0]) == len(theories[0][0]) and np.allclose(t[1], theories[0][1], equal_nan=True)
+               for t in theories)
+    for xs, ys, color in theories[:1] if same else theories:
+        ax_rate.plot(xs, ys, color=THEORY_COLOR if same else color, linestyle=THEORY_LINESTYLE,
+                     linewidth=0.9, zorder=2)
+    seen["theory"] = bool(theories)
     ax_rate.axhline(0.0, color="#999999", linewidth=0.6, zorder=1)
     seen["critical"] = _critical_lines((ax_rate, ax_hor), crit, THEORY_COLOR)
     ax_rate.set_ylabel("growth rate (per step)")
