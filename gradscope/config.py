@@ -332,6 +332,15 @@ def _validate_user_network(c: Config) -> None:
         raise ValueError(f"input_loop must be true or false, got {c.input_loop!r}")
     if c.input_loop and c.input in INPUT_KINDS:
         raise ValueError(f"input_loop repeats an input file; input={c.input!r} is generated")
+#: Largest magnitude of a value that the analysis squares (a variance): its square
+#: must fit in a float (1.8e308).
+MAX_SQUARED = 1e150
+
+
+def _squarable(name: str, value: float) -> None:
+    if abs(value) > MAX_SQUARED:
+        raise ValueError(f"{name} must be at most {MAX_SQUARED:g} in magnitude (its square must fit in a float), "
+                         f"got {value!r}")
 
 
 def _validate(c: Config) -> None:
@@ -370,6 +379,9 @@ def _validate(c: Config) -> None:
     _finite("input_value", c.input_value)
     if c.h0_std is not None:
         _finite("h0_std", c.h0_std, nonneg=True)
+    for name in ("gain", "bias_std", "input_std", "input_value", "h0_std"):
+        if getattr(c, name) is not None:
+            _squarable(name, getattr(c, name))
     _finite("eps", c.eps, positive=True)
     if c.eps >= 1:
         raise ValueError(f"eps must be in (0, 1), got {c.eps!r}")

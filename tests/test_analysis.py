@@ -67,7 +67,10 @@ def test_rates_horizon_and_regime_from_known_lines():
     assert f["horizon"] == math.ceil(math.log(1e6) / 0.6 + 1e-12)
     assert f["regime"] == "vanishing" and f["explosion_lag"] is None
     up = decay_figures(0.2 * k[None].repeat(2, 0), eps=1e-6)
-    assert up["regime"] == "exploding" and up["horizon_censored"] and up["explosion_lag"] == 70
+    assert up["regime"] == "exploding" and up["explosion_lag"] == 70
+    assert up["horizon"] is None and up["horizon_censored"] is False  # no horizon applies: not censored
+    flat = decay_figures(-1e-5 * k[None].repeat(2, 0), eps=1e-6)  # neither falls below eps nor explodes
+    assert flat["horizon"] is None and flat["horizon_censored"] is True
     assert up["doubling_time"] == pytest.approx(math.log(2) / 0.2)
     assert regime(5e-4, 0.0) == "marginal" and regime(-0.01, 0.01) == "marginal"
 

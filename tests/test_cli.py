@@ -146,6 +146,10 @@ def test_unknown_choice_exit_2_names_choices(args, needle):
     (["--format", "gif"], "--format"),
     (["--width", "huge"], "--width"),
     (["--input", "data.txt"], "--input"),
+    (["--gain", "1e300"], "--gain"),  # finite, but its square overflows: refused before running
+    (["--input", "constant", "--input-value", "1e200"], "--input-value"),
+    (["--input-std", "1e300"], "--input-std"),
+    (["--bias-std", "1e300"], "--bias-std"),
 ])
 def test_bad_values_exit_2_one_line(args, name):
     line = assert_clean_error(run("decay", *SMALL, *args), 2)
@@ -229,6 +233,9 @@ def test_nonfinite_run_exit_0_and_strict_exit_3(tmp_path):
     doc = json.loads(res.stdout)
     assert doc["summary"]["status"] == "nonfinite"
     assert doc["summary"]["nonfinite_step"] is not None
+    # an exploding run has no horizon: its explosion lag is given, and it is never "censored"
+    assert doc["summary"]["explosion_lag"] is not None and doc["summary"]["horizon"] is None
+    assert doc["summary"]["horizon_censored"] is False
 
     res = run("decay", *NONFINITE, "--strict", "--out", str(tmp_path), "--format", "png")
     assert res.exit_code == 3, res.output
@@ -329,3 +336,82 @@ def test_usage_errors_are_exactly_one_line(args):
     res = run(*args)
     assert res.exit_code == 2
     assert res.output.strip().startswith("Error:") and "\n" not in res.output.strip(), res.output
+
+
+# -- nothing overwritten by surprise, and the words of errors and help ------------------
+def test_out_replaces_a_gradscope_folder_and_refuses_others(tmp_path, fake_analyze):
+    out = tmp_path / "run"
+    assert run("decay", *SMALL, "--out", str(out), "-q").exit_code == 0
+    (out / "decay.pdf").unlink()
+    res = run("decay", *SMALL, "--out", str(out), "--format", "png", "-q")
+    assert res.exit_code == 0, res.output
+    assert "note: replaced the earlier run (rnn sigmoid) in " in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["curves.npz", "decay.png", "result.json", "summary.txt"]
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "data.csv").write_text("1,2\n")
+    ran = len(fake_analyze)
+    line = assert_clean_error(run("decay", *SMALL, "--out", str(mine)), 2)
+    assert "gradscope did not write (data.csv)" in line and "--force" in line
+    assert len(fake_analyze) == ran  # refused before anything ran
+    res = run("decay", *SMALL, "--out", str(mine), "--force", "-q")
+    assert res.exit_code == 0, res.output
+    assert (mine / "data.csv").read_text() == "1,2\n" and (mine / "result.json").is_file()
+
+
+@pytest.mark.parametrize("cache, words", [(True, "finished runs are in the cache; run the same command to resume"),
+                                          (False, "nothing was kept (--no-cache)")])
+def test_compare_ctrl_c_says_what_was_kept(tmp_path, monkeypatch, cache, words):
+    import gradscope.runs.execute as execute
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "run_grid", interrupted)
+    args = ["compare", *SMALL, "--out", str(tmp_path / "r")]
+    args += ["--cache", str(tmp_path / "cache")] if cache else ["--no-cache"]
+    res = run(*args)
+    assert res.exit_code == 130
+    assert words in res.stderr and "Aborted" not in res.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_compare_help_speaks_of_the_report():
+    text = " ".join(run("compare", "--help").output.split())
+    assert "Write the report as the folder DIR" in text and "path of report.md" in text
+    assert "report's path, manifest and summary rows" in text and "result.json, curves.npz" not in text
+    assert "Floating-point precision" in text  # --dtype says what it is
+
+
+def test_cells_keeps_the_lstm_state_in_brackets():
+    assert "[h; c] 128" in run("cells").stdout
+
+
+def test_compare_table_fits_80_columns_and_never_cuts_a_number():
+    from rich.console import Console
+
+    from gradscope.report.terminal import comparison_table
+    from gradscope.results import unique_labels
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_layout import report_results
+
+    results = report_results(9)
+    console = Console(width=80, record=True, color_system=None, file=open(os.devnull, "w"))
+    console.print(comparison_table(results, width=80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    for r, label in zip(results, unique_labels(results)):
+        assert f"{r.summary['growth_rate']:.3f}" in text  # whole, never "-0.…"
+        assert label.split()[0] in text
+    assert "not shown at this width" in text
+
+
+def test_cuda_without_cuda_is_one_plain_line(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    line = assert_clean_error(run("decay", *SMALL, "--device", "cuda"), 1)
+    assert line.startswith("Error: device cuda was asked for") and "RuntimeError" not in line

@@ -1,7 +1,10 @@
 """The README keeps its promises: every subcommand and option it names exists, every
-subcommand's --help runs, and the Python API section runs as written."""
+subcommand's --help runs, and every example (shell and Python) runs in order on a fresh
+clone and leaves it clean."""
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,24 +72,88 @@ def test_readme_quickstart_has_exactly_two_setup_commands():
     assert "torch==2.13.0" in ci and '".[test]"' in ci and "pytest" in ci
 
 
-def test_python_api_section_runs(tmp_path, monkeypatch):
-    api = README.split("## Python API", 1)[1]
-    first = re.search(r"```python\n(.*?)```", api, flags=re.S).group(1)
-    first = first.replace("steps=2000, trials=8", "steps=60, trials=2").replace("hidden=64", "hidden=8")
-    monkeypatch.chdir(tmp_path)
-    namespace = {}
-    exec(compile(first, "README", "exec"), namespace)
-    assert namespace["same"].summary == namespace["result"].document()["summary"]
-    low_level = re.findall(r"```python\n(.*?)```", api, flags=re.S)[1]
-    low_level = low_level.replace("hidden=32, steps=500", "hidden=8, steps=80")
-    namespace = {}
-    exec(compile(low_level, "README", "exec"), namespace)
-    assert namespace["out"]["log_spectral"].shape == (8, 81)
-    assert namespace["spec"].shape == (8, 8)
-    commands = re.findall(r"```python\n(.*?)```", api, flags=re.S)[2]
-    assert "from gradscope import" in commands
-    commands = commands.replace("steps=200", "steps=40, trials=2, transient=10")
-    namespace = {}
-    exec(compile(commands, "README", "exec"), namespace)
-    assert (tmp_path / "scratch" / "mini" / "report.md").is_file()
-    assert (tmp_path / "scratch" / "mini" / "figures" / "overlay.pdf").is_file()
+def _clone(tmp_path: Path) -> Path:
+    """A fresh `git clone` of this repository whose HEAD is the working tree as it is now
+    (uncommitted changes committed in the clone), so the test checks what is on disk."""
+    root = Path(__file__).resolve().parents[1]
+    dst = tmp_path / "clone"
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "advice.detachedHead=false"]
+    subprocess.run([*git, "clone", "-q", str(root), str(dst)], check=True, capture_output=True)
+    subprocess.run([*git, "-C", str(dst), f"--work-tree={root}", "add", "-A"], check=True, capture_output=True)
+    subprocess.run([*git, "-C", str(dst), "commit", "-q", "--allow-empty", "-m", "the working tree"],
+                   check=True, capture_output=True)
+    subprocess.run([*git, "-C", str(dst), "reset", "-q", "--hard"], check=True, capture_output=True)
+    return dst
+
+
+#: Small sizes for every example (the README's own sizes take minutes): options that
+#: win over the README's because they come last, and python-block replacements.
+REDUCE = ["--steps", "20", "--trials", "2", "--transient", "10", "--format", "svg"]
+#: Reduced values of list options that the README's compare examples set (later values win).
+REDUCE_LISTS = {"--hidden": "8,16"}
+PY_REDUCE = {"steps=2000, trials=8": "steps=30, trials=2, transient=10", "hidden=64": "hidden=8",
+             "hidden=32, steps=500": "hidden=8, steps=40", "steps=200": "steps=30, trials=2, transient=10"}
+
+
+@pytest.mark.slow
+def test_readme_examples_run_in_order_on_a_fresh_clone_and_leave_it_clean(tmp_path, monkeypatch):
+    """Every README example, in order, at reduced sizes, in a fresh clone; each exits as
+    the README says, and afterwards `git status --porcelain` is empty: no example writes
+    a committed file or leaves an untracked one."""
+    import torch
+
+    clone = _clone(tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small work: one thread beats two fighting over two cores
+    try:
+        _run_examples(clone, tmp_path, monkeypatch)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_examples(clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+    import sys
+
+    from readme_examples import python_examples, shell_examples
+
+    monkeypatch.chdir(clone)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # never the user's run cache
+    examples = shell_examples((clone / "README.md").read_text(encoding="utf-8"))
+    assert any(ex.argv[:2] == ("gradscope", "replot") for ex in examples)
+    for ex in examples:
+        if ex.argv[0] == "gradscope":
+            # the promised exit 3 (a state that overflows) needs the README's own size
+            args = list(ex.argv[1:])
+            if ex.argv[1] in ("decay", "compare") and not ex.exit_code:
+                args += REDUCE
+            if ex.argv[1] == "compare":
+                args += [w for opt, v in REDUCE_LISTS.items() if opt in args for w in (opt, v)]
+            res = CliRunner().invoke(main, args, catch_exceptions=False)
+            assert res.exit_code == ex.exit_code, f"{ex.line}: {res.output}"
+            if ex.stdout:
+                Path(ex.stdout).write_text(res.stdout, encoding="utf-8")
+        else:  # python examples/NAME.py --reduced
+            monkeypatch.setattr(sys, "argv", [ex.argv[1], *ex.argv[2:]])
+            with pytest.raises(SystemExit) as done:
+                runpy.run_path(ex.argv[1], run_name="__main__")
+            assert done.value.code == 0, ex.line
+    assert json.loads(Path("scratch/lstm.json").read_text())["config"]["forget_bias"] == 1.0
+    picked = json.loads(Path("scratch/lstm-vs-rnn/manifest.json").read_text())
+    assert [c["label"] for c in picked["configs"]] == ["rnn tanh N=64", "lstm tanh N=64"]
+
+    blocks = python_examples((clone / "README.md").read_text(encoding="utf-8"))
+    for i, code in enumerate(blocks):
+        for old, new in PY_REDUCE.items():
+            code = code.replace(old, new)
+        namespace: dict = {}
+        exec(compile(code, f"README python block {i + 1}", "exec"), namespace)
+        if "same" in namespace:  # the first block saves and loads a result
+            assert namespace["same"].summary == namespace["result"].document()["summary"]
+        if "spec" in namespace:  # the low-level block
+            assert namespace["out"]["log_spectral"].shape[1] == 41 and namespace["spec"].shape[1] == 8
+    assert Path("scratch/mini/report.md").is_file() and Path("scratch/mini/figures/overlay.pdf").is_file()
+
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], capture_output=True,
+                            text=True, check=True).stdout
+    assert status == "", f"the README examples changed the clone:\n{status}"

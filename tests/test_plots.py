@@ -21,14 +21,18 @@ from gradscope.figures.decay import (
     plot_input_sensitivity,
     plot_step_gain,
 )
+from gradscope.figures.layout import layout_problems
 from gradscope.figures.style import (
     COLORS,
     LINESTYLES,
+    SERIES_COLORS,
     VENUE_WIDTHS,
     _log10_label,
     log10_axis,
     new_figure,
+    reach_ticks,
     save_figure,
+    series_style,
     style_context,
 )
 from gradscope.figures.tables import plain_sentence, render_text, summary_table
@@ -80,6 +84,9 @@ def test_style_context_sets_and_restores_rc():
 
 def test_palette_and_venues():
     assert COLORS[0] == "#0072B2" and len(set(COLORS)) == 8
+    assert "#F0E442" not in SERIES_COLORS  # no yellow line (nearly invisible on white)
+    styles = [series_style(i) for i in range(40)]
+    assert len({(c, str(ls)) for c, ls in styles}) == 40  # nine series never share a colour and style
     assert len(LINESTYLES) == len(COLORS) and len(set(map(str, LINESTYLES))) == len(LINESTYLES)
     assert VENUE_WIDTHS == {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
                             "icml2": 6.75, "two-column": 6.75, "ieee2": 7.16}
@@ -151,21 +158,70 @@ def test_plot_decay_panels_return_axes(synthetic_result):
 
 def test_plot_decay_theory_lines(synthetic_result):
     ax = plot_decay(synthetic_result)
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "Pascanu bound" in labels and "mean field" in labels
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert "Pascanu bound" in lines and any(k.startswith("mean field") for k in lines)
     lstm = plot_decay(make_synthetic_result("lstm"))
     labels = [line.get_label() for line in lstm.get_lines()]
     assert "Pascanu bound" not in labels and "annealed estimate" in labels
-    texts = " ".join(t.get_text() for t in ax.texts)
-    assert "horizon" in texts
+    assert any("horizon 8 steps" in k for k in lines)  # the threshold's legend entry names it
 
 
-def test_plot_decay_marks_zero_gain_and_nonfinite_stop():
+def test_decay_series_are_told_apart(synthetic_result):
+    """RMS and its mean-field prediction differ in colour; the loss gradient is drawn on
+    top of the spectral gain (it coincides with it for gated cells); the band is named."""
+    ax = plot_decay(synthetic_result)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    rms = next(v for k, v in lines.items() if k.startswith("RMS"))
+    mean_field = next(v for k, v in lines.items() if k.startswith("mean field"))
+    assert rms.get_color() != mean_field.get_color()
+    spectral = next(v for k, v in lines.items() if k.startswith("spectral"))
+    loss = next(v for k, v in lines.items() if k.startswith("loss"))
+    assert loss.get_zorder() > spectral.get_zorder() and loss.get_linestyle() != spectral.get_linestyle()
+    fig = decay_figure(synthetic_result)
+    legend_texts = [t.get_text() for leg in fig.findobj(matplotlib.legend.Legend) for t in leg.get_texts()]
+    assert "10-90% of trials" in legend_texts
+
+
+def test_first_lags_panel_shows_the_horizon():
+    r = make_synthetic_result("vanishing")  # horizon 8 steps in a window of 300
+    fig = decay_figure(r)
+    ax_b = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("(b)"))
+    assert 8 < ax_b.get_xlim()[1] <= 40  # a few horizons, not the whole window
+    vertical = [line for line in ax_b.get_lines() if list(line.get_xdata()) == [8, 8]]
+    assert vertical, "the horizon is marked by a vertical line"
+    lo, hi = ax_b.get_ylim()
+    assert lo < -6 < hi  # eps = 1e-6 lies inside the close-up
+
+
+def test_exploding_run_never_mixes_steps_and_lags():
+    r = make_synthetic_result("nonfinite")  # the state overflowed after 150 of 300 lags
+    fig = decay_figure(r)
+    ax_a = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("(a)"))
+    assert ax_a.get_xlim()[1] == 150  # the lags that were measured, not the window
+    assert not [t for t in ax_a.texts if "step" in t.get_text()]  # no step number on the lag axis
+    note = fig._supxlabel.get_text().replace("\n", " ")
+    assert f"step {r.summary['nonfinite_step']}" in note and "lags beyond 150" in note
+    legend_texts = " ".join(t.get_text() for leg in fig.findobj(matplotlib.legend.Legend) for t in leg.get_texts())
+    assert "exceeded at lag" in legend_texts.replace("\n", " ") and "no horizon" in legend_texts.replace("\n", " ")
+
+
+def test_plot_decay_marks_zero_gain():
     zero = plot_decay(make_synthetic_result("zero"))
     assert not np.any(np.isinf(_drawn_y(zero)))
-    assert any("gain = 0" in t.get_text() for t in zero.texts)
-    stop = plot_decay(make_synthetic_result("nonfinite"))
-    assert any("non-finite" in t.get_text() for t in stop.texts)
+    assert any("gain exactly 0 from lag" in line.get_label() for line in zero.get_lines())
+
+
+def test_log10_ticks_reach_the_curves():
+    """A curve reaching 1e130 gets a tick above 1e0 (the critical-init overlay had none)."""
+    with style_context():
+        fig, ax = new_figure()
+        ax.plot([0, 1000], [-300, 130])
+        ax.set_ylim(-320, 140)
+        log10_axis(ax)
+        reach_ticks(ax)
+        fig.canvas.draw()
+        top = max(t.get_loc() for t in ax.yaxis.get_major_ticks() if ax.get_ylim()[0] <= t.get_loc() <= ax.get_ylim()[1])
+    assert top >= 100
 
 
 def test_long_curves_are_thinned():
@@ -176,32 +232,28 @@ def test_long_curves_are_thinned():
     assert max(len(line.get_xdata()) for line in ax.get_lines()) <= 500
 
 
-def _overlap(a, b) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
-
-
-@pytest.mark.parametrize("width", [3.25, 6.75])
-def test_decay_figure_layout(synthetic_result_kind, width, tmp_path):
-    fig = decay_figure(synthetic_result_kind, width=width)
-    assert len(fig.axes) == 3
-    assert tuple(fig.get_size_inches())[0] == width
-    renderer = fig.canvas.get_renderer()
-    fig.canvas.draw()
-    (legend,) = fig.legends
-    lbox = legend.get_window_extent(renderer)
-    for ax in fig.axes:
-        assert not _overlap(lbox, ax.get_window_extent(renderer)), "legend covers a panel"
-    fbox = fig.bbox
-    for ax in fig.axes:
-        for lab in (ax.xaxis.label, ax.yaxis.label, ax.title):
-            box = lab.get_window_extent(renderer)
-            assert box.x0 >= fbox.x0 - 1 and box.x1 <= fbox.x1 + 1, lab.get_text()
+def test_decay_figure_fits_and_saves(synthetic_result_kind, tmp_path):
+    fig = decay_figure(synthetic_result_kind, width=3.25)
+    assert len([ax for ax in fig.axes if ax.axison]) == 4 and tuple(fig.get_size_inches())[0] == 3.25
+    assert layout_problems(fig) == []
     save_figure(fig, tmp_path / "decay", formats=("png",), dpi=100)
 
 
 def test_decay_figure_screen_style_and_venue():
     fig = decay_figure(make_synthetic_result(), width="neurips", style="screen")
     assert tuple(fig.get_size_inches())[0] == 5.5
+
+
+def test_layout_problems_sees_a_clipped_legend_and_an_overlap():
+    """The measurement the layout test relies on fails a broken figure."""
+    with style_context():
+        fig, ax = new_figure(3.25)
+        ax.plot([0, 1], [0, 1], label="a curve")
+        fig.legend(["a legend far wider than any one-column figure could ever hold, " * 2], loc="center")
+        ax.text(0.5, 0.5, "text on the curve", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "and text on that text", transform=ax.transAxes)
+    problems = " | ".join(layout_problems(fig))
+    assert "leaves the canvas" in problems and "overlaps" in problems and "covers the curve" in problems
 
 
 # -- tables --------------------------------------------------------------------------
@@ -212,6 +264,7 @@ def test_sentences():
     assert "grow" in plain_sentence(make_synthetic_result("exploding"))
     assert "edge of chaos" in plain_sentence(make_synthetic_result("marginal"))
     assert "inf/NaN at step" in plain_sentence(make_synthetic_result("nonfinite"))
+    assert "no horizon applies" in plain_sentence(make_synthetic_result("nonfinite"))
     assert "beyond the window" in plain_sentence(make_synthetic_result("lstm"))
     assert plain_sentence(make_synthetic_result("zero")).endswith(".")
 
@@ -225,6 +278,11 @@ def test_summary_table_text(synthetic_result_kind):
         assert w.split()[0] in text
     if synthetic_result_kind.config.cell == "rnn":
         assert "Pascanu bound" in text
+    horizon_row = next(line for line in text.splitlines() if line.startswith("horizon"))
+    if synthetic_result_kind.summary["explosion_lag"] is not None:  # exploding: no horizon, never "censored"
+        assert "n/a" in horizon_row and "no horizon" in horizon_row and "censored" not in text
+    elif synthetic_result_kind.summary["horizon_censored"]:
+        assert "> 300" in horizon_row
 
 
 def test_step_gain_bins_pool_trials_and_steps():

@@ -44,7 +44,8 @@ def _result(
     slopes spread by 0.01), with every summary key filled in consistently; `config`
     (if given) replaces cell, act, steps, trials and fields."""
     if config is None:
-        config = Config(cell=cell, act=act, hidden=8, steps=steps, trials=trials, transient=10, **fields)
+        config = Config(**{"cell": cell, "act": act, "hidden": 8, "steps": steps, "trials": trials,
+                           "transient": 10, **fields})
     config = config.resolved()
     cell, act, steps, trials = config.cell, config.act, config.steps, config.trials
     rng = np.random.default_rng(abs(hash((cell, act, rate, steps))) % 2**32)
@@ -81,7 +82,7 @@ def _result(
         half_life=math.log(2) / -rate if rate < 0 else None,
         doubling_time=math.log(2) / rate if rate > 0 else None,
         horizon=int(below[0]) if below.size else None,
-        horizon_censored=not below.size,
+        horizon_censored=not below.size and not above.size and rate <= 1e-3,
         explosion_lag=int(above[0]) if above.size else None,
         analysed_lags=steps if stop is None else stop,
         regime="vanishing" if rate < -1e-3 else ("exploding" if rate > 1e-3 else "marginal"),
@@ -371,33 +372,19 @@ def test_report_figures_are_byte_identical(report: tuple[Path, dict[str, Any], l
 # -- replot ---------------------------------------------------------------------------
 
 
-def test_replot_report_without_recomputing(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
-    out, _, results = report
-    copy = tmp_path / "copy"
-    shutil.copytree(out, copy)
-    before = (copy / "figures" / "overlay.svg").read_bytes()
-    written = replot(copy, width=3.25, style="screen", formats=("pdf",))
-    assert copy / "figures" / "overlay.pdf" in written
-    assert (copy / "figures" / "overlay.svg").read_bytes() != before
-    manifest = json.loads((copy / "manifest.json").read_text())
-    assert manifest["figure_options"]["style"] == "screen"
-    assert manifest["config_keys"] == [r.config.key() for r in results]
-    for art in manifest["artefacts"]:
-        assert hashlib.sha256((copy / art["path"]).read_bytes()).hexdigest() == art["sha256"]
-
-    key = results[1].config.key()
-    sub = tmp_path / "subset"
-    replot(copy / "manifest.json", select=[key, "lstm tanh N=8"], out=sub, formats=("svg",))
-    assert json.loads((sub / "manifest.json").read_text())["config_keys"] == [key, results[2].config.key()]
-    with pytest.raises(ValueError, match="no run named 'nope'"):
-        replot(copy, select=["nope"], out=tmp_path / "x")
-
-
 def test_replot_single_run(tmp_path: Path, make_result: Callable[..., Result]) -> None:
     run = make_result("lstm", "tanh", rate=-0.05).save(tmp_path / "run")
     written = replot(run / "result.json", width="icml", formats=("pdf", "png"))
     assert sorted(p.name for p in written) == ["decay.pdf", "decay.png"]
     assert b"/Type3" not in (run / "decay.pdf").read_bytes()
+    numbers = {name: (run / name).read_bytes() for name in ("result.json", "curves.npz")}
+    written = replot(run, style="screen", formats=("svg",))  # the PDF and PNG there are redrawn too
+    assert sorted(p.name for p in written) == ["decay.pdf", "decay.png", "decay.svg"]
+    assert {name: (run / name).read_bytes() for name in numbers} == numbers
+    copy = tmp_path / "copy"
+    replot(run, out=copy, formats=("svg",))  # a new run folder: the numbers copied byte for byte
+    assert sorted(p.name for p in copy.iterdir()) == ["curves.npz", "decay.svg", "result.json"]
+    assert (copy / "curves.npz").read_bytes() == numbers["curves.npz"]
     with pytest.raises(ValueError, match="neither"):
         replot(tmp_path)
 
@@ -459,9 +446,8 @@ def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callabl
     figs = report_figures(sweep)
     ax_rate, ax_hor = figs["sweep"].axes[:2]
     assert ax_hor.get_yscale() == "log" and ax_hor.get_xlabel() == "gain $g$"
-    texts = [t.get_text() for t in ax_rate.texts]
-    assert any(t.startswith("$g_c = ") for t in texts)  # mean-field critical gain marked
-    labels = [t.get_text() for t in ax_rate.get_legend().get_texts()]
+    labels = [t.get_text() for t in figs["sweep"].legends[0].get_texts()]
+    assert any(t.startswith("critical gain $g_c = 1.60") for t in labels)  # mean-field critical gain marked
     assert labels[0].startswith("spectral rate") and "RMS rate" in labels and any("mean field" in n for n in labels)
     manifest = write_report(sweep, tmp_path / "s", formats=("svg",))
     assert any(a["path"] == "figures/sweep.svg" for a in manifest["artefacts"])
@@ -470,5 +456,98 @@ def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callabl
     assert not (tmp_path / "s" / "figures" / "sweep.svg").exists()
     two = sweep + [make_result("rnn", "relu", rate=-0.4 + 0.1 * i, init="normal", gain=g) for i, g in enumerate(gains)]
     axes = plot_sweep(two, "gain")
-    assert len(sweep_series(two, "gain")) == 2
-    assert "act=relu" in [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert [label for label, _ in sweep_series(two, "gain")] == ["tanh", "relu"]  # named by value, once
+    handles, names = axes[0]._gradscope_legend
+    assert names[:2] == ["tanh", "relu"] and len(set(names)) == len(names)
+    hidden = [make_result("rnn", "tanh", rate=-0.3 + 0.1 * i, init="normal", gain=g, hidden=h)
+              for h in (8, 16) for i, g in enumerate(gains)]
+    assert [label for label, _ in sweep_series(hidden, "gain")] == ["N=8", "N=16"]  # no "input_size=8"
+
+
+# -- nothing overwritten by surprise ---------------------------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_replot_select_leaves_every_byte_of_the_source(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
+    out, _, results = report
+    source = tmp_path / "source"
+    shutil.copytree(out, source)
+    before = _snapshot(source)
+    with pytest.raises(ValueError, match="--select .* give --out"):
+        replot(source, select=["lstm tanh N=8"])  # a subset never goes into the source
+    sub = tmp_path / "subset"
+    replot(source, select=["lstm tanh N=8", "rnn sigmoid N=8"], out=sub, width=3.25, formats=("svg",),
+           command="gradscope replot source --select 'lstm tanh N=8,rnn sigmoid N=8' --out subset")
+    assert _snapshot(source) == before  # not one byte of the source changed, nothing added
+    manifest = json.loads((sub / "manifest.json").read_text())
+    assert manifest["config_keys"] == [results[0].config.key(), results[2].config.key()]
+    assert sorted(p.name for p in (sub / "runs").iterdir()) == sorted(manifest["config_keys"])
+    md = (sub / "report.md").read_text()
+    assert "gradscope compare --cell rnn,lstm,gru\ngradscope replot source --select" in md  # how to reproduce it
+    assert "2 of the 5 configurations" in md
+    for art in manifest["artefacts"]:
+        assert hashlib.sha256((sub / art["path"]).read_bytes()).hexdigest() == art["sha256"]
+    with pytest.raises(ValueError, match="is the folder being replotted"):
+        replot(source, out=source)
+
+
+def test_plain_replot_changes_the_figures_only_all_formats_at_once(report: tuple[Path, dict[str, Any], list[Result]], tmp_path: Path) -> None:
+    out, _, _ = report
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = _snapshot(copy)
+    replot(copy, width=3.25, style="screen", formats=("png",))  # asks for PNG: PDF and SVG are redrawn too
+    after = _snapshot(copy)
+    assert set(after) == set(before)
+    changed = {name for name in after if after[name] != before[name]}
+    figures = {name for name in before if name.startswith("figures/")}
+    assert figures <= changed  # every format of every figure, so they never disagree
+    assert changed - figures == {"report.html", "manifest.json"}  # numbers, report.md, CSV, TeX, runs/: as they were
+    strip = lambda page: re.sub(r"<figure .*?</figure>", "", page.decode(), flags=re.S)  # noqa: E731
+    assert strip(after["report.html"]) == strip(before["report.html"])  # the page's text is untouched
+    assert "<svg" in after["report.html"].decode()
+    manifest = json.loads(after["manifest.json"])
+    assert manifest["figure_options"]["style"] == "screen" and manifest["figure_options"]["width"] == 3.25
+    for art in manifest["artefacts"]:
+        assert hashlib.sha256(after[art["path"]]).hexdigest() == art["sha256"], art["path"]
+
+
+def test_writing_a_report_replaces_an_earlier_one_whole(make_result: Callable[..., Result], tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    five = _grid(make_result)
+    write_report(five, out, name="five", formats=("svg",))
+    said: list[str] = []
+    write_report(five[:3], out, name="three", formats=("svg",), on_replace=said.append)
+    assert len(list((out / "runs").iterdir())) == 3  # no stale runs from the earlier report
+    assert said == ["the earlier report 'five' (5 runs)"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    with pytest.raises(ValueError, match="gradscope did not write .*--force"):
+        write_report(five[:1], mine, formats=("svg",))
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # refused before anything was written
+    write_report(five[:1], mine, formats=("svg",), force=True)
+    assert (mine / "notes.txt").read_text() == "my notes" and (mine / "report.md").is_file()
+
+
+def test_exploding_run_is_never_a_long_horizon(make_result: Callable[..., Result]) -> None:
+    """An exploding configuration has no horizon: its table cell says so (never '> T'),
+    it is never the 'longest horizon', and the reading gives its explosion lag."""
+    from gradscope.report.columns import summary_table
+
+    results = [make_result("rnn", "tanh", rate=-0.3), make_result("rnn", "relu", rate=0.4, init="normal", gain=6.0)]
+    assert results[1].summary["horizon_censored"] is False and results[1].summary["explosion_lag"] is not None
+    headers, rows, _ = summary_table(results, unique_labels(results))
+    col = headers.index("horizon (steps)")
+    assert rows[1][col][0] == "n/a (explodes)" and not rows[1][col][1]
+    text = " ".join(reading(results))
+    assert f"explodes: its median gain exceeds 1e+06 at lag {results[1].summary['explosion_lag']}, so it has no horizon" in text
+    assert "> 120" not in text
+    old = make_result("rnn", "relu", rate=0.4, init="normal", gain=6.0)
+    old.summary["horizon_censored"] = True  # a summary written before exploding runs stopped counting as censored
+    assert summary_table([old], ["old"])[1][0][col][0] == "n/a (explodes)"

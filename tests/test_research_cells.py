@@ -76,7 +76,7 @@ def test_fast_tangent_maps_equal_the_jacobian(cell, gate_act):
     lin = c.linearize(s, x)
     jac = c.jacobian(lin)
     v = torch.randn(3, 2, config.state_dim, 4, dtype=F64)
-    assert torch.allclose(c.jvp(lin, v), jac @ v, atol=1e-12)
+    assert torch.allclose(c.frame_jvp(lin, v), jac @ v, atol=1e-12)
     assert torch.allclose(c.log_abs_det(lin), torch.linalg.slogdet(jac)[1], atol=1e-10)
 
 

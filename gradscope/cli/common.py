@@ -33,7 +33,9 @@ def command_line(ctx: click.Context) -> str:
             continue
         value = ctx.params[param.name]
         flag = param.opts[0]
-        if isinstance(param, click.Option) and param.is_flag:
+        if isinstance(param, click.Argument):
+            parts.append(str(value))
+        elif isinstance(param, click.Option) and param.is_flag:
             parts.append(flag)
         else:
             if isinstance(value, tuple):
@@ -42,17 +44,41 @@ def command_line(ctx: click.Context) -> str:
     return shlex.join(parts)
 
 
-def check_writable(directory: Path) -> None:
-    """Create `directory` and make sure a file can be written there, before any work."""
+def _force(force: bool | None) -> bool:
+    """`--force` of the command being run (every command with `--out` has it)."""
+    if force is not None:
+        return force
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx.params.get("force")) if ctx is not None else False
+
+
+def check_writable(directory: Path, force: bool | None = None) -> None:
+    """Before any work: `--out` may be written (a new or empty folder, an earlier
+    gradscope folder, which will be replaced whole, or any folder with `--force`), and a
+    file can be created where it goes."""
     import tempfile
 
+    from ..report.folder import check_output
+
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".gradscope-", suffix=".probe"):
+        state = check_output(directory, _force(force))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    except PermissionError as exc:
+        raise click.ClickException(str(exc)) from None
+    probe = directory if state == "foreign" else directory.parent
+    try:
+        probe.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".gradscope-", suffix=".probe"):
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise click.ClickException(f"cannot write to --out {str(directory)!r}: {reason}") from None
+
+
+def say_replaced(out: Path) -> Any:
+    """The callback that says, in one line on stderr, what a write replaced."""
+    return lambda what: click.echo(f"note: replaced {what} in {out}", err=True)
 
 
 class _Progress:
@@ -98,29 +124,42 @@ def run_analysis(config: Config, show_progress: bool, command: str, what: str = 
         raise usage_error_for(exc) from None
     except MemoryError:
         raise click.ClickException("out of memory: lower --hidden, --steps or --trials") from None
-    except (OSError, RuntimeError, ImportError, ArithmeticError) as exc:
+    except OverflowError:
+        raise click.ClickException("a value overflowed a float (1e308) during the analysis: lower --gain, "
+                                   "--input-std, --input-value or --bias-std") from None
+    except RuntimeError as exc:  # torch's and gradscope's own messages say what happened
+        raise click.ClickException(str(exc).replace("\n", " ")) from None
+    except (OSError, ImportError, ArithmeticError) as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}".replace("\n", " ")) from None
 
 
 def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, width: float | None,
-                  stem: str = "decay") -> list[Path]:
-    """result.json + curves.npz + summary.txt + figures into `out`, each atomically
-    (`stem` decay: the decay figure and table; spectrum: the spectrum's)."""
+                  stem: str = "decay", force: bool | None = None) -> list[Path]:
+    """result.json + curves.npz + summary.txt + figures as the folder `out`, written
+    whole: an earlier gradscope folder there is replaced (said on stderr), a folder
+    gradscope did not write only with `--force` (its other files kept). `stem` decay:
+    the decay figure and table; spectrum: the spectrum's."""
     from ..figures.style import save_figure
     from ..figures.tables import render_text
+    from ..report.folder import output_folder
     from ..results import write_text_atomic
 
     figure, summary_table, plain_sentence = presentation(stem)
     width = width if width is not None else (3.25 if style == "paper" else 6.75)
     try:
         fig = figure(result, width=width, style=style)
-        result.save(out)
-        write_text_atomic(out / "summary.txt",
-                          render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
-        return [out / "result.json", out / "curves.npz", out / "summary.txt",
-                *save_figure(fig, out / stem, formats=formats)]
+        with output_folder(out, force=_force(force)) as folder:
+            result.save(folder.path)
+            write_text_atomic(folder.path / "summary.txt",
+                              render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
+            names = [p.name for p in save_figure(fig, folder.path / stem, formats=formats)]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None
+    if folder.replaced:
+        say_replaced(out)(folder.replaced)
+    return [out / n for n in ("result.json", "curves.npz", "summary.txt", *names)]
 
 
 def presentation(stem: str) -> tuple[Any, Any, Any]:
@@ -145,16 +184,17 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
 
     from .options import config_from_options
 
-    out, formats, style, width, as_json, quiet, strict, threads = (
-        options.pop(k) for k in ("out", "formats", "style", "width", "as_json", "quiet", "strict", "threads"))
+    out, force, formats, style, width, as_json, quiet, strict, threads = (
+        options.pop(k) for k in ("out", "force", "formats", "style", "width", "as_json", "quiet", "strict",
+                                 "threads"))
     config = config_from_options(options)
     if out is not None:
-        check_writable(out)
+        check_writable(out, force)
     show_progress = not (quiet or as_json) and sys.stderr.isatty()
     what = "spectrum" if stem == "spectrum" else "analyze"
     result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads)
     if out is not None:
-        write_outputs(result, out, formats, style, width, stem=stem)
+        write_outputs(result, out, formats, style, width, stem=stem, force=force)
     _, table, sentence = presentation(stem)
     if as_json:
         click.echo(result.to_json())

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import click
 
 from ..config import Config
-from .common import check_writable, command_line
+from .common import check_writable, command_line, say_replaced
 from .options import (
     EXIT_STRICT,
     GroupedCommand,
@@ -20,7 +20,7 @@ from .options import (
     check_networks,
     config_options,
     expand_options,
-    output_options,
+    report_output_options,
     threads_option,
     usage_error_for,
 )
@@ -70,12 +70,12 @@ class _GridProgress:
               metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
 @click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
 @threads_option
-@output_options
+@report_output_options
 @click.pass_context
 def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
             cache_dir: Path | None, no_cache: bool, threads: int | None, out: Path | None,
             formats: tuple[str, ...], style: str, width: float | None, as_json: bool, quiet: bool,
-            strict: bool, **options: Any) -> None:
+            strict: bool, force: bool, **options: Any) -> None:
     """Run a grid of configurations and write a comparison report.
 
     Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
@@ -120,12 +120,18 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
             compute = functools.partial(analyze, threads=threads)
         results = run_grid(configs, cache=cache, progress=progress, compute=compute)
     except KeyboardInterrupt:
-        click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
-        ctx.exit(130)
+        _interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
+                     else "nothing was kept (--no-cache); the same command starts over.")
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
     try:
         manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),
-                                notes=expansion.notes, width=width, style=style, formats=formats)
+                                notes=expansion.notes, width=width, style=style, formats=formats,
+                                force=force, on_replace=say_replaced(out))
+    except KeyboardInterrupt:
+        _interrupted(ctx, f"the report was not written; {out} is as it was."
+                     + (" The runs are in the cache: the same command writes it at once." if cache is not None else ""))
+    except ValueError as exc:  # the folder changed under us since the check
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
     if as_json:
@@ -143,6 +149,15 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
         ctx.exit(EXIT_STRICT)
 
 
+def _interrupted(ctx: click.Context, what: str) -> None:
+    """Ctrl-C: one line that says what was kept, exit 130 (no "Aborted!")."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
+    click.echo(f"Interrupted: {what}", err=True)
+    ctx.exit(130)
+
+
 def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> None:
     from rich.console import Console
 
@@ -150,9 +165,11 @@ def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> N
     from ..report.terminal import comparison_table
 
     console = Console(highlight=False)
-    if not console.is_terminal:  # a pipe or file: wide enough that no column is cut
-        console = Console(highlight=False, width=200)
-    console.print(comparison_table(results))
+    if console.is_terminal:  # as many columns as fit; a number is never cut
+        console.print(comparison_table(results, width=console.width))
+    else:  # a pipe or file: every column, wide enough that nothing is cut
+        console = Console(highlight=False, width=250)
+        console.print(comparison_table(results))
     for line in reading(results):
         console.print("- " + line, soft_wrap=not console.is_terminal)
     for note in notes:

@@ -116,7 +116,8 @@ OPTION_SPECS: tuple[_Spec, ...] = (
           "eps^-1/2 of the dtype).", metavar="M|auto"),
     _Spec("frame_transient", ("--frame-transient",), "int", "Numerics",
           "Steps that align the QR frame before exponents are accumulated [default: steps // 10]."),
-    _Spec("dtype", ("--dtype",), "str", "Numerics", "[default: float64 on cpu, float32 on cuda]", DTYPES),
+    _Spec("dtype", ("--dtype",), "str", "Numerics",
+          "Floating-point precision of the computation [default: float64 on cpu, float32 on cuda].", DTYPES),
     _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
 )
 SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
@@ -313,35 +314,52 @@ def _width(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
     return width
 
 
-def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`--out --format --style --width --json --quiet --strict`, shared by the commands
-    that write figures."""
-    opts = [
-        click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Write result.json, curves.npz, summary.txt and figures into DIR (created).",
-                     metavar="DIR", cls=GroupedOption, group="Output"),
-        click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=_formats,
-                     help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
-        click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
-                     help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
-                     cls=GroupedOption, group="Output"),
-        click.option("--width", callback=_width, default=None, metavar="IN|VENUE",
-                     help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
-                          "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
-                     cls=GroupedOption, group="Output"),
-        click.option("--json", "as_json", is_flag=True,
-                     help="Print the result as one JSON document on stdout, nothing else.",
-                     cls=GroupedOption, group="Output"),
-        click.option("--quiet", "-q", is_flag=True,
-                     help="No progress bar and no table: print only the one-sentence summary.",
-                     cls=GroupedOption, group="Output"),
-        click.option("--strict", is_flag=True,
-                     help="Exit with status 3 when the state became non-finite (files are still written).",
-                     cls=GroupedOption, group="Output"),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+def _output_decorator(out_help: str, json_help: str, quiet_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--out --force --format --style --width --json --quiet --strict`, with the
+    command's own words for what `--out`, `--json` and `--quiet` do."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        opts = [
+            click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+                         help=out_help, metavar="DIR", cls=GroupedOption, group="Output"),
+            click.option("--force", is_flag=True,
+                         help="Write into --out even if it holds files gradscope did not write (they are "
+                              "kept). An earlier gradscope folder there is always replaced whole.",
+                         cls=GroupedOption, group="Output"),
+            click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=_formats,
+                         help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
+            click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
+                         help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
+                         cls=GroupedOption, group="Output"),
+            click.option("--width", callback=_width, default=None, metavar="IN|VENUE",
+                         help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
+                              "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
+                         cls=GroupedOption, group="Output"),
+            click.option("--json", "as_json", is_flag=True, help=json_help, cls=GroupedOption, group="Output"),
+            click.option("--quiet", "-q", is_flag=True, help=quiet_help, cls=GroupedOption, group="Output"),
+            click.option("--strict", is_flag=True,
+                         help="Exit with status 3 when a state became non-finite (files are still written).",
+                         cls=GroupedOption, group="Output"),
+        ]
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+
+    return decorate
+
+
+#: The output options of a command that measures one run (`decay`).
+output_options = _output_decorator(
+    out_help="Write result.json, curves.npz, summary.txt and the figures as the folder DIR.",
+    json_help="Print the result as one JSON document on stdout, nothing else.",
+    quiet_help="No progress bar and no table: print only the one-sentence summary.",
+)
+#: The output options of a command that writes a report (`compare`).
+report_output_options = _output_decorator(
+    out_help="Write the report as the folder DIR [default: reports/NAME].",
+    json_help="Print the report's path, manifest and summary rows as one JSON document on stdout, nothing else.",
+    quiet_help="No progress and no table: print only the path of report.md.",
+)
 
 
 # -- helpers for the command bodies --------------------------------------------------

@@ -15,7 +15,7 @@ pyplot, so nothing global (backend, open-figure list) is touched. `new_figure` r
 the active style on the figure and `save_figure` re-applies it while writing, so a
 figure saved outside the `with` block still gets its fonts.
 
-May import: `gradscope.results` (atomic writes).
+May import: `gradscope.figures.logaxis`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from .logaxis import _log10_label, _log10_ticks, log10_axis, reach_ticks  # noqa: F401  (public here too)
+
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: Text widths in inches: one column (ICML 3.25, IEEE 3.5), NeurIPS text 5.5, two
@@ -71,9 +72,16 @@ THEORY_LINESTYLE: Any = (0, (4, 2))
 THEORY_COLOR = "#555555"
 
 
+#: Colours for lines, in order: Okabe-Ito without yellow (a thin yellow line on white
+#: is nearly invisible).
+SERIES_COLORS: tuple[str, ...] = tuple(c for c in COLORS if c != OKABE_ITO["yellow"])
+
+
 def series_style(i: int) -> tuple[str, Any]:
-    """Colour and line style of the i-th series (the style cycles after the colours)."""
-    return COLORS[i % len(COLORS)], LINESTYLES[(i + i // len(COLORS)) % len(LINESTYLES)]
+    """Colour and line style of the i-th series: the colours first, then each colour
+    again with the next line style, so no two of the first 56 series look alike."""
+    n = len(SERIES_COLORS)
+    return SERIES_COLORS[i % n], LINESTYLES[(i % n + i // n) % len(LINESTYLES)]
 
 
 GOLDEN = (1 + math.sqrt(5)) / 2
@@ -240,115 +248,53 @@ def save_figure(
 ) -> list[Path]:
     """Write `fig` as `path_stem.<fmt>` for each format, atomically and reproducibly.
 
-    Each file is written to a temporary name beside its target and renamed into place,
-    so an interrupted save leaves no half-written figure. Metadata carries no dates,
-    so the same figure gives byte-identical files. Returns the paths written.
+    Every format is first written to a temporary name beside its target; only when all
+    are written are they renamed into place, so an interrupted save leaves no half-written
+    figure and no PDF that disagrees with its PNG. Metadata carries no dates, so the
+    same figure gives byte-identical files. Returns the paths written.
     """
+    return save_figures([(fig, path_stem)], formats, dpi)
+
+
+def save_figures(figures: Sequence[tuple[Figure, str | Path]], formats: Sequence[str] = FORMATS,
+                 dpi: int = 300) -> list[Path]:
+    """`save_figure` for several figures at once: every file of every figure is written
+    to a temporary name first and all are renamed into place at the end (on an error,
+    none is), so the figures of a folder never disagree. Returns the paths written."""
+    import contextlib
+    import os
+    import tempfile
+
     import matplotlib
 
-    from ..results import atomic_path
-
-    formats = tuple(formats)
+    formats = tuple(dict.fromkeys(formats))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise ValueError(
             f"figure format(s) {', '.join(bad) or '(none)'} not supported; "
             f"choose from: {', '.join(FORMATS)}"
         )
-    stem = Path(path_stem)
-    rc = dict(getattr(fig, "_gradscope_rc", {}))
-    rc.update(_FILE_RC)
-    written = []
-    with matplotlib.rc_context(rc):
-        for fmt in dict.fromkeys(formats):
-            target = stem.with_name(f"{stem.name}.{fmt}")
-            with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-            written.append(target)
-    return written
-
-
-def _log10_label(value: float, _pos: Any = None, mode: str = "power") -> str:
-    """Label for a log10 value: `$10^{n}$`, `$m\times10^{n}$`, or a plain decimal."""
-    if not math.isfinite(value):
-        return ""
-    n = round(value)
-    if mode == "power" and abs(value - n) < 1e-6:
-        return f"$10^{{{n}}}$"
-    if mode == "plain":
-        return f"${10 ** value:.3g}$"
-    e = math.floor(value + 1e-9)
-    m = 10 ** (value - e)
-    return rf"${m:.3g}\times10^{{{e}}}$"
-
-
-def _label_mode(locs: Sequence[float]) -> str:
-    """`power` when every tick is a whole power of ten; `plain` when all lie in
-    [1e-3, 1e3]; else `mantissa`."""
-    locs = [v for v in locs if math.isfinite(v)]
-    if all(abs(v - round(v)) < 1e-6 for v in locs):
-        return "power"
-    if all(-3 <= v <= 3 for v in locs):
-        return "plain"
-    return "mantissa"
-
-
-def _log10_ticks(vmin: float, vmax: float, nbins: int = 5) -> list[float]:
-    """Tick positions (log10 values) between vmin and vmax: decades when the range allows."""
-    from matplotlib.ticker import MaxNLocator
-
-    if not (math.isfinite(vmin) and math.isfinite(vmax)) or vmax <= vmin:
-        return []
-    if vmax - vmin >= 1.5:
-        loc = MaxNLocator(nbins=nbins, integer=True, steps=[1, 2, 2.5, 5, 10])
-        ticks = [t for t in loc.tick_values(vmin, vmax) if vmin - 1e-9 <= t <= vmax + 1e-9]
-        return [float(round(t)) for t in ticks]
-    ticks = [
-        math.log10(m) + e
-        for e in range(math.floor(vmin) - 1, math.ceil(vmax) + 1)
-        for m in (1, 2, 5)
-        if vmin - 1e-9 <= math.log10(m) + e <= vmax + 1e-9
-    ]
-    if len(ticks) >= 3:
-        return ticks
-    # less than half a decade: nice values on the linear scale of the gains
-    e = math.floor(vmin)
-    lo, hi = 10 ** (vmin - e), 10 ** (vmax - e)
-    lin = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
-    return [math.log10(t) + e for t in lin if t > 0 and lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
-
-
-def log10_axis(ax: Axes, axis: str = "y") -> Axes:
-    """Label an axis that holds log10 values as powers of ten (`10^{-300}`, ...).
-
-    Gains of 1e-800 are real and far below the float64 range, so they are plotted as
-    log10 values on a linear axis; this makes the tick labels read as the gains.
-    """
-    from matplotlib.ticker import Formatter, Locator, NullLocator
-
-    class _Log10Formatter(Formatter):
-        mode = "power"
-
-        def set_locs(self, locs: Sequence[float]) -> None:
-            super().set_locs(locs)
-            self.mode = _label_mode(locs)
-
-        def __call__(self, x: float, pos: Any = None) -> str:
-            return _log10_label(x, pos, self.mode)
-
-    class _Log10Locator(Locator):
-        def __call__(self) -> list[float]:
-            lo, hi = self.axis.get_view_interval()
-            return self.tick_values(lo, hi)
-
-        def tick_values(self, vmin: float, vmax: float) -> list[float]:
-            return _log10_ticks(min(vmin, vmax), max(vmin, vmax))
-
-    if axis not in ("x", "y", "both"):
-        raise ValueError(f"axis must be x, y or both, got {axis!r}")
-    for which in ("x", "y") if axis == "both" else (axis,):
-        a = ax.yaxis if which == "y" else ax.xaxis
-        a.set_major_locator(_Log10Locator())
-        a.set_major_formatter(_Log10Formatter())
-        a.set_minor_locator(NullLocator())
-    return ax
+    mask = os.umask(0)
+    os.umask(mask)
+    pending: list[tuple[str, Path]] = []
+    try:
+        for fig, path_stem in figures:
+            stem = Path(path_stem)
+            rc = dict(getattr(fig, "_gradscope_rc", {}))
+            rc.update(_FILE_RC)
+            with matplotlib.rc_context(rc):
+                for fmt in formats:
+                    target = stem.with_name(f"{stem.name}.{fmt}")
+                    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                    os.close(fd)
+                    pending.append((tmp, target))
+                    fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+                    os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600: the usual mode
+        for tmp, target in pending:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    return [target for _, target in pending]

@@ -4,7 +4,8 @@
 `render_text`); `plain_sentence` says the result in one sentence a student follows,
 with the numbers of the run.
 
-May import: `gradscope.results`, `gradscope.provenance`, `gradscope.model`, `gradscope.config`.
+May import: `gradscope.results`, `gradscope.provenance`, `gradscope.model`, `gradscope.config`,
+`gradscope.figures.summary`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..provenance import network_text
+from .summary import CENSORED, EXPLODING, horizon_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -139,12 +141,10 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
     if g("doubling_time") is not None:
         rows.append(("doubling time", _num(g("doubling_time")), "", "steps"))
     eps = _sci(result.config.eps, 2)
-    horizon = g("horizon")
-    if horizon is None and g("horizon_censored"):
-        h = f"> {_num(g('analysed_lags'))} (censored)"
-    else:
-        h = _num(horizon)
-    rows.append((f"horizon (median gain < {eps})", h, "", "steps"))
+    state = horizon_of(result.summary, result.config.steps)
+    context = {CENSORED: f"not below {eps} in the window", EXPLODING: "the gain grows: no horizon"}
+    rows.append((f"horizon (gain < {eps})", "n/a" if state.kind == EXPLODING else state.text,
+                 context.get(state.kind, ""), "steps"))
     rows.append((f"explosion lag (gain > {_sci(1 / result.config.eps, 2)})", _num(g("explosion_lag")), "", "steps"))
     if g("nonfinite_step") is not None:
         rows.append(("state non-finite at step", _num(g("nonfinite_step")), "counting the transient", "step"))
@@ -265,7 +265,7 @@ def plain_sentence(result: Result) -> str:
         lag = g("explosion_lag")
         if lag is not None:
             text += f"; {lag} steps back a gradient is already more than {_sci(1 / c.eps, 2)} times larger"
-        text += " (exploding gradients: clip them, or lower --gain)"
+        text += ", so no horizon applies (exploding gradients: clip them, or lower --gain)"
     return head + text + _pascanu_clause(result) + "."
 
 

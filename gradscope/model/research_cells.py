@@ -24,7 +24,7 @@ What `W_hh` means for the weight-gradient curve (`weight_grad_rows(lin, g)` retu
   `delta h^T - h delta^T` (A's gradient projected onto antisymmetric matrices);
 - cornn: `W` (h is y, the oscillators' positions; `hidden_part` returns y).
 
-Besides the protocol each cell has `jvp(lin, v)` (`J v` for a frame `v` `(..., B, D, K)`,
+Besides the protocol each cell has `frame_jvp(lin, v)` (`J v` for a frame `v` `(..., B, D, K)`,
 without forming J: what the Lyapunov spectrum uses), `log_abs_det(lin)` (`log|det J|`,
 `(..., B)`), `recurrent_matrix()` (`(B, N, N)`, whose largest singular value is reported
 as `sigma_max(W_hh)`) and the class method `params_count(hidden, input_size)`.
@@ -111,7 +111,7 @@ class IndRNNCell(_ResearchCell):
     def jacobian(self, lin: Any) -> Tensor:
         return torch.diag_embed(lin["diag"])
 
-    def jvp(self, lin: Any, v: Tensor) -> Tensor:
+    def frame_jvp(self, lin: Any, v: Tensor) -> Tensor:
         return lin["diag"].unsqueeze(-1) * v
 
     def log_abs_det(self, lin: Any) -> Tensor:
@@ -160,7 +160,7 @@ class MinimalRNNCell(_ResearchCell):
     def jacobian(self, lin: Any) -> Tensor:
         return scale_rows(lin["k"], self.p["weight_hh"]) + torch.diag_embed(lin["u"])
 
-    def jvp(self, lin: Any, v: Tensor) -> Tensor:
+    def frame_jvp(self, lin: Any, v: Tensor) -> Tensor:
         return lin["u"].unsqueeze(-1) * v + lin["k"].unsqueeze(-1) * _matmul(self.p["weight_hh"], v)
 
     def input_jacobian(self, lin: Any) -> Tensor:
@@ -203,7 +203,7 @@ class AntisymmetricCell(_ResearchCell):
         eye = torch.eye(self.hidden, dtype=lin["p"].dtype, device=lin["p"].device)
         return scale_rows(lin["p"], self.effective) + eye
 
-    def jvp(self, lin: Any, v: Tensor) -> Tensor:
+    def frame_jvp(self, lin: Any, v: Tensor) -> Tensor:
         return v + lin["p"].unsqueeze(-1) * _matmul(self.effective, v)
 
     def input_jacobian(self, lin: Any) -> Tensor:
@@ -263,7 +263,7 @@ class CoRNNCell(_ResearchCell):
         top = torch.cat([eye + self.step_size * zy, self.step_size * zz], dim=-1)
         return torch.cat([top, torch.cat([zy, zz], dim=-1)], dim=-2)
 
-    def jvp(self, lin: Any, v: Tensor) -> Tensor:
+    def frame_jvp(self, lin: Any, v: Tensor) -> Tensor:
         n, dt = self.hidden, self.step_size
         vy, vz = v[..., :n, :], v[..., n:, :]
         drive = _matmul(self.p["weight_hh"], vy) + _matmul(self.p["weight_zh"], vz)

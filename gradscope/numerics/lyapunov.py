@@ -75,7 +75,7 @@ def lyapunov_spectrum(
     """The top `exponents` Lyapunov exponents by QR re-orthonormalisation (Benettin).
 
     Arguments:
-        cell: a batched cell (`linearize`, `jacobian`; `jvp` and `log_abs_det` are used
+        cell: a batched cell (`linearize`, `jacobian`; `frame_jvp` and `log_abs_det` are used
             where it has them).
         states: `(T+1, B, D)` states `s_0..s_T`; inputs `(T, B, I)` inputs `x_1..x_T`.
         exponents: K <= D (default: all D).

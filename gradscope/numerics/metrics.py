@@ -77,6 +77,7 @@ def decay_figures(log_spectral: np.ndarray, eps: float) -> dict:
     if kind is None and (median == -np.inf).any():
         kind = "vanishing"  # the gradient reaches exactly zero (dead units): no rate to fit
     horizon = first_crossing(median, math.log(eps), below=True)
+    explosion = first_crossing(median, -math.log(eps), below=False)
     finite = np.flatnonzero(np.isfinite(median) | (median == -np.inf))
     return {
         "growth_rate": rate,
@@ -87,8 +88,10 @@ def decay_figures(log_spectral: np.ndarray, eps: float) -> dict:
         "half_life": math.log(2) / abs(rate) if kind == "vanishing" and rate and math.isfinite(rate) else None,
         "doubling_time": math.log(2) / rate if kind == "exploding" else None,
         "horizon": horizon,
-        "horizon_censored": horizon is None,
-        "explosion_lag": first_crossing(median, -math.log(eps), below=False),
+        # censored: neither fell below eps nor exploded within the window; a growing
+        # gain has no horizon at all (its explosion lag says when it passed 1/eps)
+        "horizon_censored": horizon is None and explosion is None and kind != "exploding",
+        "explosion_lag": explosion,
         "analysed_lags": int(finite[-1]) if finite.size else 0,
         "regime": kind,
     }

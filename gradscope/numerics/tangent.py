@@ -3,7 +3,7 @@ for the Lyapunov spectrum, without forming `J_t` where a cell's structure allows
 
 - vanilla RNN (`kind == "rnn"`): `J_t Q = d_t * (W Q)` and
   `log|det J_t| = sum_i log|d_t,i| + log|det W|`, `W` = `weight_hh`;
-- a cell with `jvp(lin, v)` (the research cells): `J_t Q` from it, and `log_abs_det(lin)`;
+- a cell with `frame_jvp(lin, v)` (the research cells): `J_t Q` from it, and `log_abs_det(lin)`;
 - any other cell: the chunk's Jacobians are formed (`cell.jacobian`), `J_t Q` is a `bmm`
   and `log|det J_t|` a batched LU.
 
@@ -29,7 +29,7 @@ class Tangent:
     def __init__(self, cell, lin: Any, need_det: bool) -> None:
         self.lin = lin
         self.direct = getattr(cell, "kind", "") == "rnn" and isinstance(lin, dict) and "d" in lin
-        self.jvp = None if self.direct else getattr(cell, "jvp", None)
+        self.jvp = None if self.direct else getattr(cell, "frame_jvp", None)
         self.jac = None
         if self.direct:
             self.w = cell.w.weight_hh  # (B, N, N)

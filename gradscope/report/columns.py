@@ -3,7 +3,7 @@
 `summary_table(results, labels)` gives headers, rows of `(text, bold)` cells and
 alignments; Markdown, HTML, LaTeX and the terminal render the same table.
 
-May import: `gradscope.results`, `gradscope.config`.
+May import: `gradscope.results`, `gradscope.config`, `gradscope.figures.summary`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ..figures.summary import CENSORED, MEASURED, UNKNOWN, horizon_of
 from ..results import Result
 
 
@@ -46,7 +47,8 @@ BEST_TEXT = (
     "Bold: the best value in each ranked column; growth rate and lambda_1 (the top Lyapunov "
     "exponent): closest to 0 "
     "(slowest decay or growth); half-life and horizon: longest (a censored horizon '> T' "
-    "counts as T; exploding configurations are not ranked). Rates are natural log per "
+    "counts as T; an exploding configuration has no horizon, 'n/a', and is not ranked: its "
+    "explosion lag says when its gain passed 1/eps). Rates are natural log per "
     "step. Theory: Pascanu = log(gamma "
     "sigma_max(W_hh)), an upper bound on the rate (rnn, indrnn); mean field = 0.5 ln chi, "
     "a prediction of the RMS rate (rnn only); annealed = 0.5 ln mean_t ||J_t||_F^2 / D. "
@@ -72,8 +74,9 @@ def _columns(results: Sequence[Result]) -> list[Column]:
 
 
 def _rank_value(result: Result, col: Column) -> float | None:
-    if col.key == "horizon" and result.summary.get("horizon") is None:
-        return float(result.config.steps) if result.summary.get("horizon_censored") else None
+    if col.key == "horizon":  # a censored horizon counts as T; an exploding run has none
+        state = horizon_of(result.summary, result.config.steps)
+        return float(state.lag) if state.kind in (MEASURED, CENSORED) and state.lag is not None else None
     return _number(result.summary.get(col.key))
 
 
@@ -94,9 +97,11 @@ def _best_rows(results: Sequence[Result], col: Column) -> set[int]:
 
 
 def _cell_text(result: Result, col: Column) -> str | None:
-    """The plain-text value of a cell (`None` when absent); horizon `> T` if censored."""
-    if col.key == "horizon" and result.summary.get("horizon") is None:
-        return f"> {result.config.steps}" if result.summary.get("horizon_censored") else None
+    """The plain-text value of a cell (`None` when absent); horizon `> T` if censored,
+    `n/a (explodes)` for an exploding run (it has no horizon)."""
+    if col.key == "horizon":
+        state = horizon_of(result.summary, result.config.steps)
+        return None if state.kind == UNKNOWN else state.text
     if col.decimals is None:
         value = result.summary.get(col.key)
         return None if value is None else str(value)

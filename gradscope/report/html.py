@@ -38,6 +38,22 @@ def inline_svg(svg: str, prefix: str) -> str:
     return svg.strip()
 
 
+def replace_figures(page: str, svgs: dict[str, str]) -> str:
+    """`page` (written by `to_html`) with the inlined SVG of each figure in `svgs`
+    (name -> SVG markup) replaced, and nothing else changed: a replot redraws the
+    figures of a report without touching its text."""
+    for name, svg in svgs.items():
+        start = page.find(f'<figure id="figure-{html.escape(name)}">')
+        if start < 0:
+            continue
+        body = start + len(f'<figure id="figure-{html.escape(name)}">')
+        end = page.find("<figcaption>", body)
+        if end < 0:
+            continue
+        page = page[:body] + inline_svg(svg, f"fig-{name}") + page[end:]
+    return page
+
+
 def to_html(doc: list[tuple[Any, ...]], title: str) -> str:
     """Render report blocks as one self-contained HTML page (SVG figures inlined; no
     external `src`, `href` or `url()`): it opens offline and can be mailed as is."""

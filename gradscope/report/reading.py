@@ -1,7 +1,7 @@
 """The generated reading of a report: sentences with the measured numbers, which say
 plainly where a comparison is not supported by the trials.
 
-May import: `gradscope.results`, `gradscope.report.columns`.
+May import: `gradscope.results`, `gradscope.report.columns`, `gradscope.figures.summary`.
 """
 
 from __future__ import annotations
@@ -11,19 +11,14 @@ from typing import Sequence
 
 import numpy as np
 
+from ..figures.summary import CENSORED, EXPLODING, MEASURED, horizon_of, trial_horizons
 from ..results import Result, unique_labels
 from .columns import _eps, _g, _number
 
 
 def _trial_horizons(result: Result) -> np.ndarray | None:
     """Per trial, the first lag with spectral gain < eps (`inf` when never)."""
-    curve = result.curves.get("log_spectral")
-    if curve is None or np.ndim(curve) != 2 or np.size(curve) == 0:
-        return None
-    below = np.asarray(curve, dtype=np.float64) < math.log(result.config.eps)
-    lag = np.asarray(result.curves.get("lag", np.arange(below.shape[1])))
-    first = np.where(below.any(axis=1), lag[np.argmax(below, axis=1)].astype(float), np.inf)
-    return first
+    return trial_horizons(result.curves, result.config.eps)
 
 
 def _range_text(values: np.ndarray, steps: int) -> str:
@@ -33,17 +28,18 @@ def _range_text(values: np.ndarray, steps: int) -> str:
 
 
 def _reading_horizon(pairs: list[tuple[Result, str]]) -> list[str]:
-    # an exploding gradient is not one that "stays alive": compare horizons without them
-    pairs = [(r, label) for r, label in pairs if r.summary.get("regime") != "exploding"]
+    # an exploding gradient is not one that "stays alive": it has no horizon to compare
     rows = []
     for r, label in pairs:
-        h, censored = r.summary.get("horizon"), bool(r.summary.get("horizon_censored"))
-        if h is not None:
-            rows.append((float(h), False, r, label))
-        elif censored:
+        state = horizon_of(r.summary, r.config.steps)
+        if state.kind == MEASURED:
+            rows.append((float(state.lag), False, r, label))
+        elif state.kind == CENSORED:
             rows.append((float(r.config.steps), True, r, label))
     if not rows:
-        return ["No horizon was measured."]
+        exploding = sum(horizon_of(r.summary, r.config.steps).kind == EXPLODING for r, _ in pairs)
+        return ["No horizon was measured" + (": every configuration explodes, so none has a horizon."
+                                             if exploding and exploding == len(pairs) else ".")]
     eps = {_eps(r.config.eps) for _, _, r, _ in rows}
     eps_text = eps.pop() if len(eps) == 1 else "eps"
     measured = [row for row in rows if not row[1]]
@@ -134,9 +130,14 @@ def _reading_rates(pairs: list[tuple[Result, str]]) -> list[str]:
     if regimes:
         out.append("Regimes: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(regimes.items())) + ".")
     for r, lab in pairs:
-        lag = r.summary.get("explosion_lag")
-        if lag is not None:
-            out.append(f"{lab} explodes: its median gain exceeds {_g(1 / r.config.eps)} at lag {lag}.")
+        state = horizon_of(r.summary, r.config.steps)
+        if state.kind != EXPLODING:
+            continue
+        if state.lag is not None:
+            out.append(f"{lab} explodes: its median gain exceeds {_g(1 / r.config.eps)} at lag {state.lag}, "
+                       "so it has no horizon.")
+        else:
+            out.append(f"{lab} explodes (its gain grows), so it has no horizon.")
     return out
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from ..figures.style import save_figure
+from ..figures.style import save_figures
 from ..provenance import command_text as _command_text
 from ..provenance import environment, sha256_file
 from ..results import Result, json_safe, unique_labels, write_text_atomic
 from .document import report_document
-from .figures import FIGURES, report_figures
+from .figures import report_figures
+from .folder import output_folder
 from .html import to_html
 from .latex import latex_table
 from .markdown import to_markdown
@@ -44,8 +45,14 @@ def write_report(
     style: str | None = None,
     fontsize: float | None = None,
     formats: Sequence[str] = ("pdf", "svg", "png"),
+    force: bool = False,
+    on_replace: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Write the comparison report of `results` into `out_dir` (created).
+    """Write the comparison report of `results` as the folder `out_dir`, whole.
+
+    An earlier gradscope folder at `out_dir` is replaced as a whole (its stale runs and
+    figures go with it); a folder gradscope did not write is refused (`ValueError`)
+    unless `force`, and then written into, its other files kept (`report.folder`).
 
     Arguments:
         results: one `Result` per configuration, in display order.
@@ -58,6 +65,9 @@ def write_report(
             summary table and kept in `manifest.json`, so `replot` keeps them.
         width, style, fontsize, formats: figure options (`gradscope.style`); `svg` is
             always written as well, since the HTML inlines it.
+        force: write into a folder that is not a gradscope output.
+        on_replace: called with a few words on what was replaced (`the earlier report
+            'cells' (12 runs)`), when something was.
 
     Returns:
         The manifest (also written as `manifest.json`): every file with its sha256,
@@ -66,9 +76,19 @@ def write_report(
     results = list(results)
     if not results:
         raise ValueError("write_report needs at least one result")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
+    with output_folder(out_dir, force=force) as folder:
+        manifest = _write(results, folder.path, name, title, command, notes, findings,
+                          width, style, fontsize, formats)
+    if folder.replaced and on_replace is not None:
+        on_replace(folder.replaced)
+    return manifest
+
+
+def _write(results: list[Result], out: Path, name: str, title: str | None, command: Any,
+           notes: Sequence[str], findings: Sequence[str], width: Any, style: str | None,
+           fontsize: float | None, formats: Sequence[str]) -> dict[str, Any]:
+    """Every file of the report, into the (new, empty) folder `out`."""
+    (out / "figures").mkdir(parents=True, exist_ok=True)
     title = title or name
     command_text = _command_text(command)
     labels = unique_labels(results)
@@ -79,13 +99,7 @@ def write_report(
         result.save(out / "runs" / result.config.key())
 
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    figures: dict[str, list[Path]] = {}
-    for fig_name, fig in report_figures(results, labels, width=width, style=style, fontsize=fontsize).items():
-        figures[fig_name] = save_figure(fig, out / "figures" / fig_name, formats=formats)
-    for fig_name in FIGURES:  # a figure this report no longer has (e.g. sweep) must not linger
-        if fig_name not in figures:
-            for ext in ("pdf", "svg", "png"):
-                (out / "figures" / f"{fig_name}.{ext}").unlink(missing_ok=True)
+    figures = write_figures(results, out, width, style, fontsize, formats)
 
     rows = summary_rows(results, labels)
     _write_summary_csv(out / "summary.csv", rows)
@@ -115,6 +129,16 @@ def write_report(
     }
     write_text_atomic(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return manifest
+
+
+def write_figures(results: Sequence[Result], out: Path, width: Any, style: str | None,
+                  fontsize: float | None, formats: Sequence[str]) -> dict[str, list[Path]]:
+    """Draw every report figure that applies and save them all at once (every format of
+    every figure renamed into place together) under `out/figures/`."""
+    figs = report_figures(results, width=width, style=style, fontsize=fontsize)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    written = save_figures([(fig, out / "figures" / name) for name, fig in figs.items()], formats=formats)
+    return {name: [p for p in written if p.stem == name] for name in figs}
 
 
 def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]]) -> list[dict[str, Any]]:

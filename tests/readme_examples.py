@@ -1,0 +1,85 @@
+"""The README's examples as data, in the order a reader meets them: every `gradscope` and
+`python examples/...` command of its ```bash blocks, and its ```python blocks.
+
+`tests/test_docs.py` runs them all, at reduced sizes, in a fresh clone of the
+repository. Run as a script, this module times each shell example at full size, as the
+README quotes them (run it on a quiet 2-core machine, from a fresh clone):
+
+    python tests/readme_examples.py            # prints seconds per example
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One README command: its words (`argv`, without a redirection), the file its
+    stdout goes to (`> FILE`), and the exit status the README promises (`# exits 3`)."""
+
+    line: str
+    argv: tuple[str, ...]
+    stdout: str | None = None
+    exit_code: int = 0
+
+
+def shell_examples(text: str | None = None) -> list[Example]:
+    """Every `gradscope ...` and `python examples/...` command of the bash blocks, in
+    order (set-up parts such as `pip install` and `pytest` are left out)."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for raw in block.splitlines():
+            code, _, comment = raw.partition("#")
+            for part in code.split("&&"):
+                part = part.strip()
+                if not (part.startswith("gradscope ") or part.startswith("python examples/")):
+                    continue
+                words = shlex.split(part)
+                stdout = None
+                if ">" in words:
+                    at = words.index(">")
+                    words, stdout = words[:at], words[at + 1]
+                promised = re.search(r"exits (\d+)", comment)
+                out.append(Example(part, tuple(words), stdout, int(promised.group(1)) if promised else 0))
+    return out
+
+
+def python_examples(text: str | None = None) -> list[str]:
+    """The code of the README's python blocks, in order."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def main() -> int:
+    """Run every shell example at full size; print its wall time and its CPU time (user +
+    system of the child: on a busy machine, the better guess of the time on a quiet one,
+    with one torch thread as `OMP_NUM_THREADS=1` sets)."""
+    import os
+    import resource
+    import subprocess
+
+    for ex in shell_examples():
+        argv = [sys.executable, "-m", "gradscope", *ex.argv[1:]] if ex.argv[0] == "gradscope" else [
+            sys.executable, *ex.argv[1:]]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        with open(ex.stdout if ex.stdout else os.devnull, "w") as sink:
+            proc = subprocess.run(argv, stdout=sink, stderr=subprocess.PIPE, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        print(f"{time.perf_counter() - start:7.1f} s wall {cpu:7.1f} s cpu  exit {proc.returncode}  {ex.line}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
