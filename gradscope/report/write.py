@@ -6,6 +6,8 @@ self-contained `report.html` (figures inlined as SVG), `summary.csv`, `summary.j
 the figures (`figures/{overlay,small_multiples,horizon,sweep}.{pdf,svg,png}`), every run
 (`runs/<config key>/`, for `replot`) and `manifest.json` (sha256 of each file, config
 keys, command, versions, findings). `load_report_results` reads a report's runs back.
+A sweep (`report.phase_report`) passes its own figures and leaves out the per-run
+files (`figures=`, `runs=False`).
 
 May import: `gradscope.figures` and everything below it.
 """
@@ -15,13 +17,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..figures.style import save_figure
 from ..provenance import command_text as _command_text
 from ..provenance import environment, sha256_file
 from ..results import Result, json_safe, unique_labels, write_text_atomic
-from .document import report_document
+from .document import DATA_FILES, FIGURE_CAPTIONS, report_document
 from .figures import FIGURES, report_figures
 from .html import to_html
 from .latex import latex_table
@@ -44,6 +46,8 @@ def write_report(
     style: str | None = None,
     fontsize: float | None = None,
     formats: Sequence[str] = ("pdf", "svg", "png"),
+    figures: Callable[..., dict[str, tuple[Any, str]]] | None = None,
+    runs: bool = True,
 ) -> dict[str, Any]:
     """Write the comparison report of `results` into `out_dir` (created).
 
@@ -58,6 +62,10 @@ def write_report(
             summary table and kept in `manifest.json`, so `replot` keeps them.
         width, style, fontsize, formats: figure options (`gradscope.style`); `svg` is
             always written as well, since the HTML inlines it.
+        figures: instead of the comparison figures, `figures(results, labels, width=,
+            style=, fontsize=) -> {name: (Figure, caption)}` (a sweep's phase diagrams).
+        runs: False leaves out `runs/` and `curves.csv` (a sweep of thousands of runs
+            keeps its runs in the cache; the report needs only their summaries).
 
     Returns:
         The manifest (also written as `manifest.json`): every file with its sha256,
@@ -75,25 +83,33 @@ def write_report(
     notes = list(notes)
     findings = [str(f) for f in findings]
 
-    for result in results:  # per-run data, so that replot never recomputes
+    for result in results if runs else ():  # per-run data, so that replot never recomputes
         result.save(out / "runs" / result.config.key())
 
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    figures: dict[str, list[Path]] = {}
-    for fig_name, fig in report_figures(results, labels, width=width, style=style, fontsize=fontsize).items():
-        figures[fig_name] = save_figure(fig, out / "figures" / fig_name, formats=formats)
+    if figures is None:
+        drawn = {k: (f, FIGURE_CAPTIONS[k]) for k, f in
+                 report_figures(results, labels, width=width, style=style, fontsize=fontsize).items()}
+    else:
+        drawn = figures(results, labels, width=width, style=style, fontsize=fontsize)
+    written: dict[str, list[Path]] = {}
+    for fig_name, (fig, _) in drawn.items():
+        written[fig_name] = save_figure(fig, out / "figures" / fig_name, formats=formats)
     for fig_name in FIGURES:  # a figure this report no longer has (e.g. sweep) must not linger
-        if fig_name not in figures:
+        if fig_name not in written:
             for ext in ("pdf", "svg", "png"):
                 (out / "figures" / f"{fig_name}.{ext}").unlink(missing_ok=True)
 
     rows = summary_rows(results, labels)
     _write_summary_csv(out / "summary.csv", rows)
     write_text_atomic(out / "summary.json", json.dumps(rows, indent=2, allow_nan=False) + "\n")
-    _write_curves_csv(out / "curves.csv", results)
+    if runs:
+        _write_curves_csv(out / "curves.csv", results)
     write_text_atomic(out / "table.tex", latex_table(results, labels))
 
-    doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings)
+    files = DATA_FILES if runs else {k: v for k, v in DATA_FILES.items() if k not in ("curves.csv", "runs/")}
+    doc = report_document(results, labels, title, command_text, notes, written, out, findings=findings,
+                          captions={k: c for k, (_, c) in drawn.items()}, files=files)
     write_text_atomic(out / "report.md", to_markdown(doc))
     write_text_atomic(out / "report.html", to_html(doc, title))
 
@@ -105,20 +121,23 @@ def write_report(
         "notes": notes,
         "findings": findings,
         "configs": [
-            {"config_id": r.config.key(), "label": lab, "status": r.status, "run": f"runs/{r.config.key()}"}
+            {"config_id": r.config.key(), "label": lab, "status": r.status,
+             "run": f"runs/{r.config.key()}" if runs else None}
             for r, lab in zip(results, labels)
         ],
         "config_keys": [r.config.key() for r in results],
         "figure_options": {"width": width, "style": style or "paper", "fontsize": fontsize, "formats": list(formats)},
         "provenance": environment(),
-        "artefacts": _artefacts(out, results, figures),
+        "artefacts": _artefacts(out, results if runs else [], written, runs),
     }
     write_text_atomic(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return manifest
 
 
-def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]]) -> list[dict[str, Any]]:
-    paths = [out / n for n in ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex")]
+def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]],
+               runs: bool = True) -> list[dict[str, Any]]:
+    names = ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex")
+    paths = [out / n for n in names if runs or n != "curves.csv"]
     for written in figures.values():
         paths.extend(written)
     for r in results:
