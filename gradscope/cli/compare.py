@@ -13,6 +13,7 @@ import click
 
 from ..config import Config
 from .common import check_writable, command_line
+from .execution import execution_options, open_executor
 from .options import (
     EXIT_STRICT,
     GroupedCommand,
@@ -67,17 +68,20 @@ class _GridProgress:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
 @click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
+@execution_options
 @output_options
 @click.pass_context
 def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
-            cache_dir: Path | None, no_cache: bool, out: Path | None, formats: tuple[str, ...],
+            cache_dir: Path | None, no_cache: bool, jobs: int | None, scheduler: str | None,
+            out: Path | None, formats: tuple[str, ...],
             style: str, width: float | None, as_json: bool, quiet: bool, strict: bool,
             **options: Any) -> None:
     """Run a grid of configurations and write a comparison report.
 
     Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
     is their cartesian product (invalid combinations are skipped with a note). Finished
-    runs are cached, so an interrupted compare resumes where it stopped. Writes
+    runs are cached, so an interrupted compare resumes where it stopped; they run on
+    --jobs local workers or a Dask cluster (--scheduler). Writes
     report.md, report.html, summary.csv/json, curves.csv, table.tex, figures/ and
     manifest.json into --out [default: reports/NAME].
 
@@ -104,11 +108,14 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
 
     cache = None if no_cache else RunCache(cache_dir)
     progress = _GridProgress(show=not (quiet or as_json))
+    executor = open_executor(jobs, scheduler, command_line(ctx))
     try:
-        results = run_grid(expansion.configs, cache=cache, progress=progress)
+        results = run_grid(expansion.configs, cache=cache, progress=progress, executor=executor)
     except KeyboardInterrupt:
         click.echo("Interrupted: finished runs are in the cache; run the same command to resume.", err=True)
         ctx.exit(130)
+    finally:
+        executor.close()
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
     try:
         manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),

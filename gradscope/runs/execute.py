@@ -8,7 +8,10 @@
 (`RunCache.claim`: a run another sweep on this machine is computing is waited for, not
 computed twice), sends them to the executor (`runs.executor`) and stores each result
 the moment it comes back (atomically), so an interrupted or killed grid keeps every
-finished run and the next call computes only the rest. A configuration that fails
+finished run and the next call computes only the rest. When a local worker process
+dies (killed, out of memory), the runs it took down with its pool are run again one at
+a time: the innocent ones finish, and one that kills its worker twice while running
+alone is recorded as failed. A configuration that fails
 still gets its row: a run that went non-finite is a finished measurement (`status:
 nonfinite`); one whose analysis raised becomes an `error` result carrying the message
 (not cached, so it is retried next time), and the grid goes on.
@@ -34,8 +37,8 @@ from .executor import open_executor, run_one
 
 #: Seconds between looks at runs that another process is computing.
 POLL = 0.5
-#: How often a run is retried after its worker process died under it.
-MAX_LOST = 3
+#: A run whose worker process dies this many times while it runs alone has failed.
+ALONE_DEATHS = 2
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def run_grid(
         scheduler: a Dask scheduler address, `tcp://HOST:PORT`, instead of `jobs`.
         executor: an executor already opened with `runs.executor.open_executor`
             (instead of `jobs`/`scheduler`; the caller closes it).
-        command: the command line recorded in each new result's provenance.
+        command: the command line recorded in each new result's provenance (an
+            `executor` given brings its own `compute`).
         curves: False drops each result's arrays once it is stored (`Result.curves`
             is `{}`): a sweep of thousands of runs needs only the summaries.
 
@@ -155,7 +159,9 @@ class _Grid:
         self.errors, self.curves, self.tally = errors, curves, tally
         self.results: dict[str, Result] = {}
         self.in_flight: dict[Any, tuple[int, Config, Claim | None]] = {}
-        self.lost: collections.Counter[str] = collections.Counter()
+        self.suspects: collections.deque[tuple[int, Config]] = collections.deque()  # lost with a pool
+        self.alone: str | None = None  # the key of a suspect running alone
+        self.deaths: collections.Counter[str] = collections.Counter()  # worker deaths while alone
 
     def run(self) -> list[Result]:
         todo: collections.deque[tuple[int, Config]] = collections.deque()
@@ -185,8 +191,14 @@ class _Grid:
 
     def _loop(self, todo: collections.deque[tuple[int, Config]]) -> None:
         waiting: list[tuple[int, Config]] = []
-        while todo or waiting or self.in_flight:
-            while todo and len(self.in_flight) < self.executor.capacity:
+        while todo or waiting or self.in_flight or self.suspects:
+            if self.suspects and not self.in_flight:  # one at a time, to find the culprit
+                index, config = self.suspects.popleft()
+                self.alone = config.key()
+                self._submit(index, config, waiting)
+                if not self.in_flight:  # cached or claimed elsewhere meanwhile
+                    self.alone = None
+            while todo and not self.suspects and self.alone is None and len(self.in_flight) < self.executor.capacity:
                 self._submit(*todo.popleft(), waiting)
             if self.in_flight:
                 done = self.executor.wait(list(self.in_flight), POLL if waiting else None)
@@ -227,18 +239,24 @@ class _Grid:
             try:
                 result, seconds = self.executor.outcome(handle)
             except Exception as exc:
-                key = config.key()
-                if self.executor.lost(exc) and self.lost[key] < MAX_LOST:
-                    self.lost[key] += 1  # its worker died: a new pool, and try again
-                    self.executor.restart(handle)
-                    todo.appendleft((index, config))
-                    return
+                alone, self.alone = self.alone == config.key(), None
+                lost = self.executor.lost(exc)
+                if lost:
+                    self.executor.restart(handle)  # a new pool for the next submission
+                    self.deaths[config.key()] += alone
+                    if not alone:  # one of the runs in that pool killed it: which?
+                        self.suspects.append((index, config))
+                        return
+                    if self.deaths[config.key()] < ALONE_DEATHS:
+                        self.suspects.appendleft((index, config))
+                        return
                 if self.errors == "raise":
                     raise
-                why = "the worker process died while computing it (out of memory?)" if self.executor.lost(exc) else None
+                why = f"its worker process died {ALONE_DEATHS} times while computing it alone (out of memory?)" if lost else None
                 result, seconds = failed_result(config, exc, why), 0.0
                 self.tally.failed += 1
             else:
+                self.alone = None
                 if self.cache is not None:
                     self.cache.put(result)
                 if not self.curves:

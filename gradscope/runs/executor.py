@@ -91,8 +91,9 @@ def check_scheduler_address(address: str) -> str:
 
 # -- in this process and a local pool --------------------------------------------------
 def _worker_init(parent: int) -> None:
-    """Set up a pool worker: one thread, Ctrl-C left to the parent, and exit as soon as
-    the parent is gone (a sweep killed with SIGKILL must not leave workers running)."""
+    """Set up a pool worker: one thread (set before torch loads there; `run_one` sets it
+    again), Ctrl-C left to the parent, and exit as soon as the parent is gone (a sweep
+    killed with SIGKILL must not leave workers running)."""
     import signal
 
     os.environ.update(THREAD_ENV)
@@ -104,9 +105,6 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="gradscope-parent-watch", daemon=True).start()
-    import torch
-
-    torch.set_num_threads(1)
 
 
 class LocalExecutor:
@@ -162,8 +160,14 @@ class LocalExecutor:
                 self.jobs, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_init, initargs=(os.getpid(),),
             )
-        with _main_hidden(self.compute):  # workers start (on demand) inside submit
-            future = self._pool.submit(timed_call, self.compute, config)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with _main_hidden(self.compute):  # workers start (on demand) inside submit
+                future = self._pool.submit(timed_call, self.compute, config)
+        except BrokenProcessPool as exc:  # a worker died since the last submission
+            future = cf.Future()
+            future.set_exception(exc)
         future.pool = self._pool  # type: ignore[attr-defined]  (which pool, for `restart`)
         return future
 
@@ -176,10 +180,11 @@ class LocalExecutor:
 
     @staticmethod
     def lost(exc: BaseException) -> bool:
-        """Whether `exc` says the worker died (the run itself may be fine: retry it)."""
+        """Whether `exc` says the run was lost with its pool: a worker died, or the
+        broken pool was shut down before the run started (the run itself may be fine)."""
         from concurrent.futures.process import BrokenProcessPool
 
-        return isinstance(exc, BrokenProcessPool)
+        return isinstance(exc, (BrokenProcessPool, cf.CancelledError))
 
     def restart(self, handle: cf.Future) -> None:
         """After `handle` was lost with its pool: a new pool for the next submission
@@ -271,6 +276,7 @@ class DaskExecutor:
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.parallel = True
+        self._changed = threading.Event()  # set by each future as it finishes
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.address!r})"
@@ -293,18 +299,19 @@ class DaskExecutor:
         pass
 
     def submit(self, config: Config) -> Any:
-        return self.client.submit(timed_call, self.compute, config, key=f"gradscope-run-{config.key()}",
-                                  pure=False)
+        future = self.client.submit(timed_call, self.compute, config, key=f"gradscope-run-{config.key()}",
+                                    pure=False)
+        future.add_done_callback(lambda _: self._changed.set())
+        return future
 
     def wait(self, handles: Iterable[Any], timeout: float | None) -> set[Any]:
-        from distributed import wait
-
+        """The finished ones of `handles`, waiting up to `timeout` seconds for one."""
         handles = list(handles)
-        try:
-            done, _ = wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return set()
-        return set(done)
+        while True:
+            self._changed.clear()
+            done = {h for h in handles if h.done()}
+            if done or not self._changed.wait(timeout):
+                return done
 
     def outcome(self, handle: Any) -> tuple[Any, float]:
         try:
