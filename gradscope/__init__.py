@@ -6,7 +6,8 @@ The public API, the only import most users need:
 - `simulate`, `unroll`, `transport`, `lyapunov_spectrum`, `RNNCell`, `LSTMCell`,
   `GRUCell`: the low-level pieces, for people who bring their own loop or weights;
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
-  what `gradscope compare` and `gradscope replot` do.
+  what `gradscope compare` and `gradscope replot` do; `run_one` (the task of every
+  worker) and `write_sweep_report`: what `gradscope sweep` adds.
 
 Heavy modules (torch, matplotlib) load on first use of a name, so `import gradscope`
 is cheap. The folders are the layers of the data flow (see the README's map):
@@ -35,7 +36,9 @@ _LAZY = {
     "GRUCell": "model.cells",
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
+    "run_one": "runs.executor",
     "write_report": "report.write",
+    "write_sweep_report": "report.phase_report",
     "replot": "report.replot",
     "decay_figure": "figures.decay",
     "plot_decay": "figures.decay",

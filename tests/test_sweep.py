@@ -311,3 +311,26 @@ def _assert_text_fits(fig: Any, name: str, style: str) -> None:
         for b, bb in boxes[i + 1:]:
             overlap = ba.x0 < bb.x1 - 0.5 and bb.x0 < ba.x1 - 0.5 and ba.y0 < bb.y1 - 0.5 and bb.y0 < ba.y1 - 0.5
             assert not overlap, f"{name}: {a!r} overlaps {b!r}"
+
+
+# -- the committed report ----------------------------------------------------------------
+def test_committed_phase_diagram_matches_its_reduced_check() -> None:
+    """Recompute reports/phase-diagram's numbers at reduced size (no cache) and compare
+    them with its committed check.json: numbers to rtol 1e-6, verdicts exactly."""
+    import importlib.util
+
+    from gradscope.report.checks import compare_checks
+
+    spec = importlib.util.spec_from_file_location("phase_diagram", ROOT / "examples" / "phase_diagram.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = ROOT / "reports" / "phase-diagram"
+    committed = json.loads((folder / "check.json").read_text(encoding="utf-8"))
+    assert compare_checks(json.loads(json.dumps(module.check())), committed) == []
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "python examples/phase_diagram.py" in md and "## Findings" in md
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == module.COMMAND and manifest["findings"]
+    assert {"figures/phase_growth_rate.svg", "figures/phase_lambda_1.svg"} <= {a["path"] for a in manifest["artefacts"]}
+    for artefact in manifest["artefacts"]:
+        assert (folder / artefact["path"]).is_file(), artefact["path"]

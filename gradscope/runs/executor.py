@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import math
 import os
 import re
 import threading
@@ -277,16 +278,21 @@ class DaskExecutor:
             raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.parallel = True
         self._changed = threading.Event()  # set by each future as it finishes
+        self._asked = (-math.inf, 1)  # (when, worker threads)
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.address!r})"
 
     @property
     def workers(self) -> int:
-        try:
-            return max(1, sum(self.client.nthreads().values()))
-        except Exception:  # pragma: no cover - a scheduler gone away: wait reports it
-            return 1
+        """The cluster's worker threads (asked at most every few seconds: it may scale)."""
+        now = time.monotonic()
+        if now - self._asked[0] > 5.0:
+            try:
+                self._asked = (now, max(1, sum(self.client.nthreads().values())))
+            except Exception:  # pragma: no cover - a scheduler gone away: wait reports it
+                self._asked = (now, 1)
+        return self._asked[1]
 
     @property
     def capacity(self) -> int:
