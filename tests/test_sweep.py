@@ -156,17 +156,17 @@ def test_sweep_killed_with_sigkill_resumes_without_recomputing(tmp_path: Path) -
 @pytest.mark.slow
 def test_tanh_gain_sweep_changes_sign_at_the_mean_field_critical_gain() -> None:
     """A vanilla tanh RNN, N = 256, no input, no bias, W ~ N(0, g^2/N): mean field puts
-    the edge of chaos at g = 1 (chi = g^2 tanh'(0)^2). The measured median growth rate is
-    negative at g = 0.9 and 0.95, positive at 1.05 and 1.1, and crosses zero within 0.05
-    of g = 1 (linear interpolation; at T = 100 it is ~1.03)."""
+    the edge of chaos at g = 1 (chi = g^2 tanh'(0)^2). The measured median growth rate
+    is negative at g = 0.95 and positive at g = 1.05: it changes sign within 0.05 of the
+    mean-field critical gain (at T = 100 the interpolated crossing is ~1.03)."""
     from gradscope.report.phase_report import gain_crossings
     from gradscope.report.sweep import critical_gain_of
 
     configs = expand_grid({"hidden": 256, "steps": 100, "transient": 100, "trials": 2, "init": "normal",
-                           "input": "zeros", "bias_std": 0.0, "gain": [0.9, 0.95, 1.05, 1.1]}).configs
+                           "input": "zeros", "bias_std": 0.0, "gain": [0.95, 1.05]}).configs
     results = run_grid(configs, jobs=2)
     rates = [r.summary["growth_rate"] for r in results]
-    assert rates[0] < 0 and rates[1] < 0 and rates[2] > 0 and rates[3] > 0, rates
+    assert rates[0] < 0 < rates[1], rates
     (row,) = gain_crossings(results)
     assert abs(row["measured"] - 1.0) <= 0.05, row
     assert abs(row["mean_field"] - 1.0) <= 1e-3 and abs(critical_gain_of(configs[0]) - 1.0) <= 1e-3
