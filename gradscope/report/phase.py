@@ -18,7 +18,7 @@ and everything below them.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -55,11 +55,19 @@ _NO_VALUE = {
 }
 
 
-def sweep_axes(configs: Sequence[Config]) -> list[str]:
+class Layout(NamedTuple):
+    """How a sweep is drawn: its axes (at most two numeric fields) and its slices
+    `[(label, results)]`, one per combination of the other varied fields."""
+
+    axes: list[str]
+    slices: list[tuple[str, list[Result]]]
+
+
+def sweep_axes(configs: Sequence[Config], varied: Sequence[str] | None = None) -> list[str]:
     """The numeric fields swept (two or more values, never `seed`), at most two: `gain`
     first, then the field with the most values (ties in `Config` order)."""
     fields = []
-    for name in varied_fields(configs):
+    for name in varied_fields(configs) if varied is None else varied:
         kind, _ = FIELD_KINDS[name]
         values = {getattr(c, name) for c in configs}
         if kind is str or name in NOT_AXES or None in values:
@@ -68,16 +76,19 @@ def sweep_axes(configs: Sequence[Config]) -> list[str]:
     return [name for *_, name in sorted(fields, key=lambda t: t[:2])][:2]
 
 
-def phase_slices(results: Sequence[Result], axes: Sequence[str]) -> list[tuple[str, list[Result]]]:
-    """`[(label, results)]` grouped by the varied fields that are neither an axis nor
-    the seed (label `""` when there are none)."""
-    others = [f for f in varied_fields([r.config for r in results]) if f not in axes and f not in NOT_AXES]
+def sweep_layout(results: Sequence[Result], axes: Sequence[str] | None = None) -> Layout:
+    """The axes (`sweep_axes`, unless given) and the slices of `results`: grouped by
+    the varied fields that are neither an axis nor the seed (label `""` when none)."""
+    configs = [r.config for r in results]
+    varied = varied_fields(configs)
+    axes = sweep_axes(configs, varied) if axes is None else list(axes)
+    others = [f for f in varied if f not in axes and f not in NOT_AXES]
     groups: dict[str, list[Result]] = {}
     for r in results:
-        d = r.config.to_dict()
-        label = " ".join(f"{f}={d[f]:g}" if isinstance(d[f], float) else f"{f}={d[f]}" for f in others)
+        values = [(f, getattr(r.config, f)) for f in others]
+        label = " ".join(f"{f}={v:g}" if isinstance(v, float) else f"{f}={v}" for f, v in values)
         groups.setdefault(label, []).append(r)
-    return list(groups.items())
+    return Layout(axes, list(groups.items()))
 
 
 def _value(result: Result, measure: str) -> float:
@@ -172,7 +183,9 @@ def plot_phase(results: Sequence[Result], measure: str, x: str, y: str, ax: Axes
                    linestyles="solid", path_effects=_outlined(1.1))
         handles.append(Line2D([], [], color="black", linewidth=1.1))
         names.append(f"measured: {_SHORT[zero_of]} = 0")
-    fine_y = np.linspace(ys.min(), ys.max(), THEORY_POINTS) if len(ys) > 1 else ys
+    # the line through every row of the map (the findings ask for the same roots), or
+    # through THEORY_POINTS rows when the map has fewer
+    fine_y = ys if len(ys) >= THEORY_POINTS // 2 or len(ys) < 2 else np.linspace(ys.min(), ys.max(), THEORY_POINTS)
     theory = critical_line(results[0].config, x, xs, y, fine_y) if len(xs) > 1 else None
     if theory is not None and np.isfinite(theory[0]).any():
         ax.plot(*theory, color="black", linewidth=1.1, linestyle=THEORY_LINESTYLE, path_effects=_outlined(1.1))
@@ -237,7 +250,7 @@ def plot_profile(results: Sequence[Result], measure: str, x: str, ax: Axes | Non
 
         _, ax = new_figure()
     label, kind = MEASURES[measure]
-    slices = phase_slices(results, [x])[:MAX_SLICES]
+    slices = sweep_layout(results, [x]).slices[:MAX_SLICES]
     any_theory = any_band = False
     positive: list[float] = []
     crit = []

@@ -22,11 +22,12 @@ from .phase import (
     _NO_VALUE,
     MAX_SLICES,
     MEASURES,
+    Layout,
     phase_grid,
-    phase_slices,
     plot_phase,
     plot_profile,
-    sweep_axes,
+    seed_values,
+    sweep_layout,
 )
 from .phase_theory import mean_field_root
 from .sweep import _field_label
@@ -37,14 +38,15 @@ def _plain_label(field: str) -> str:
     return _field_label(field).replace("$", "").replace("\\", "")
 
 
-def phase_figures(measures: Sequence[str]) -> Callable[..., dict[str, tuple[Any, str]]]:
-    """`write_report`'s `figures=` for a sweep: `{name: (Figure, caption)}`."""
+def phase_figures(measures: Sequence[str], layout: Layout | None = None) -> Callable[..., dict[str, tuple[Any, str]]]:
+    """`write_report`'s `figures=` for a sweep: `{name: (Figure, caption)}` (`layout`:
+    the sweep's `sweep_layout`, if already known)."""
 
     def build(results: Sequence[Result], labels: Any = None, width: float | str | None = None,
               style: str | None = None, fontsize: float | None = None) -> dict[str, tuple[Any, str]]:
         from ..figures.style import new_figure, resolve_width, style_context
 
-        axes = sweep_axes([r.config for r in results])
+        axes, slices = layout or sweep_layout(results)
         out: dict[str, tuple[Any, str]] = {}
         if not axes:
             return out
@@ -60,7 +62,6 @@ def phase_figures(measures: Sequence[str]) -> Callable[..., dict[str, tuple[Any,
                     fit_height(fig, ax)
                     out[f"line_{measure}"] = (fig, _line_caption(label, axes[0], over, seeds, measure))
                     continue
-                slices = phase_slices(results, axes)
                 for i, (name, members) in enumerate(slices[:MAX_SLICES]):
                     fig, ax = new_figure(width=w, height=0.75 * w)
                     plot_phase(members, measure, axes[0], axes[1], ax=ax)
@@ -109,7 +110,8 @@ def _line_caption(label: str, axis: str, over: str, seeds: int, measure: str) ->
     )
 
 
-def gain_crossings(results: Sequence[Result], measure: str = "growth_rate") -> list[dict[str, Any]]:
+def gain_crossings(results: Sequence[Result], measure: str = "growth_rate",
+                   layout: Layout | None = None) -> list[dict[str, Any]]:
     """Where the median `measure` changes sign along the gain, beside the mean-field
     critical gain: one row per slice and per value of the other axis.
 
@@ -117,15 +119,13 @@ def gain_crossings(results: Sequence[Result], measure: str = "growth_rate") -> l
     (`measured`: the first gain where the median goes from below zero to at or above
     it, linear interpolation between neighbouring gains; None when it does not).
     """
-    axes = sweep_axes([r.config for r in results])
+    axes, slices = layout or sweep_layout(results)
     if not axes or axes[0] != "gain":
         return []
     other = axes[1] if len(axes) > 1 else None
     rows = []
-    for name, members in phase_slices(results, axes):
+    for name, members in slices:
         if other is None:
-            from .phase import seed_values
-
             groups = seed_values(members, measure, ("gain",))
             gains = np.array([k[0] for k in groups])
             med = np.array([np.nanmedian(v) if np.isfinite(v).any() else np.nan for v in groups.values()])
@@ -155,12 +155,13 @@ def _first_crossing(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(x[i] + (x[i + 1] - x[i]) * -y[i] / (y[i + 1] - y[i]))
 
 
-def sweep_findings(results: Sequence[Result], measures: Sequence[str]) -> list[str]:
+def sweep_findings(results: Sequence[Result], measures: Sequence[str], layout: Layout | None = None) -> list[str]:
     """Sentences with the measured numbers: where each rate changes sign along the
     gain, beside the mean-field critical gain."""
     out = []
+    layout = layout or sweep_layout(results)
     for measure in [m for m in measures if MEASURES[m][1] == "rate"]:
-        rows = gain_crossings(results, measure)
+        rows = gain_crossings(results, measure, layout)
         name = MEASURES[measure][0].split(" (")[0].replace("$", "").replace("\\", "")
         both = [r for r in rows if r["measured"] is not None and r["mean_field"] is not None]
         if len(rows) > 12 and both:
@@ -206,17 +207,17 @@ def write_sweep_report(
         raise ValueError(f"measure {', '.join(bad) or '(none)'} is not one of: {', '.join(MEASURES)}")
     results = list(results)
     notes = list(notes)
-    axes = sweep_axes([r.config for r in results])
-    if not axes:
+    layout = sweep_layout(results)
+    if not layout.axes:
         notes.append("no numeric field takes two or more values (the seed aside): nothing to draw a phase "
                       "diagram or a line over; the summary table has every run")
-    elif len(phase_slices(results, axes)) > MAX_SLICES:
+    elif len(layout.slices) > MAX_SLICES:
         notes.append(f"only the first {MAX_SLICES} slices are drawn; summary.csv has every run")
     if findings is None:
-        findings = sweep_findings(results, measures)
+        findings = sweep_findings(results, measures, layout)
     nan_measures = [m for m in measures if all(r.summary.get(m) is None for r in results)]
     for m in nan_measures:
         notes.append(f"no run has a value of {m}" + (" (it needs --exponents >= 1)" if m == "lambda_1" else ""))
     return write_report(results, out_dir, name=name, title=title, command=command, notes=notes,
                         findings=list(findings),
-                        figures=phase_figures(measures), runs=False, **figure_options)
+                        figures=phase_figures(measures, layout), runs=False, **figure_options)

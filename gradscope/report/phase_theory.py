@@ -29,17 +29,21 @@ SCAN_POINTS = 9
 RATES = ("growth_rate", "rms_growth_rate", "lambda_1")
 
 
-@functools.lru_cache(maxsize=65536)
 def mean_field_rate(config: Config, field: str, value: float) -> float | None:
     """Mean-field `0.5 ln chi` of `config` with `field` set to `value` (NaN for a value
     the config refuses; None where mean field does not apply). Cached: the figures and
-    the findings of a sweep ask for the same points."""
+    the findings of a sweep ask for the same points, from runs of other seeds."""
     kind = FIELD_KINDS[field][0]
     try:
-        config = dataclasses.replace(config, **{field: kind(round(value) if kind is int else value)})
+        config = dataclasses.replace(config, seed=0, **{field: kind(round(value) if kind is int else value)})
     except (ValueError, TypeError):
         return math.nan
-    rate = mean_field_curve(config, field, np.array([value]))
+    return _rate(config, field)
+
+
+@functools.lru_cache(maxsize=65536)
+def _rate(config: Config, field: str) -> float | None:
+    rate = mean_field_curve(config, field, np.array([float(getattr(config, field))]))
     return None if rate is None else float(rate[0])
 
 
