@@ -199,7 +199,8 @@ def main(argv=None) -> int:
              f"{TOLERANCE} on 1000 test sequences."]
     write_report(results, out, name="training", title="What training changed: RNN, GRU and LSTM on the adding "
                  "problem", command=COMMAND + (" --reduced" if args.reduced else ""), notes=notes,
-                 findings=[c["text"] for c in found])
+                 findings=[c["text"] for c in found],
+                 force=True, keep=("checkpoints", "adding.npy"))  # what the runs read stays
     write_text_atomic(out / "task.json", json.dumps(task, indent=2) + "\n")
     if not args.reduced:
         write_text_atomic(out / "check.json", json.dumps(check(), indent=2) + "\n")

@@ -12,7 +12,8 @@ The public API, the only import most users need:
   inputs as a drive for `unroll`);
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
   what `gradscope compare` and `gradscope replot` do; `spectrum_figure`,
-  `plot_spectrum`, `plot_convergence`: the spectrum figure and its panels.
+  `plot_spectrum`, `plot_convergence`: the spectrum figure and its panels; `run_one`
+  (the task of every worker) and `write_sweep_report`: what `gradscope sweep` adds.
 
 Heavy modules (torch, matplotlib) load on first use of a name, so `import gradscope`
 is cheap. The folders are the layers of the data flow (see the README's map):
@@ -52,7 +53,9 @@ _LAZY = {
     "CoRNNCell": "model.research_cells",
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
+    "run_one": "runs.executor",
     "write_report": "report.write",
+    "write_sweep_report": "report.phase_report",
     "replot": "report.replot",
     "decay_figure": "figures.decay",
     "plot_decay": "figures.decay",

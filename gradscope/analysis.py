@@ -201,6 +201,7 @@ def spectrum(config: Config, progress: Progress | None = None, strict: bool = Fa
     import torch
 
     from .config import SPECTRUM_CAP
+    from .numerics.theory import theory_figures
     from .numerics.threads import check_threads, torch_threads
 
     _check_device(config)
@@ -218,7 +219,7 @@ def spectrum(config: Config, progress: Progress | None = None, strict: bool = Fa
     warnings: list[str] = []
     with torch_threads(threads or 1):
         s = _status(config, traj, warnings)
-        s.update(_theory(config, cell, drive, warnings))
+        s.update(theory_figures(config, cell, drive, warnings))
         s.update(_spectrum_part(config, cell, lyap, warnings))
     if lyap is None:
         warnings.append("fewer than two finite steps: no spectrum (lower --gain, raise --steps)")
@@ -321,7 +322,7 @@ def _status(config: Config, traj, warnings: list[str]) -> dict:
 
 def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
     from .numerics.metrics import decay_figures, rate_figures
-    from .numerics.theory import annealed_rate
+    from .numerics.theory import annealed_rate, theory_figures
 
     warnings: list[str] = []
     s = _status(config, traj, warnings)
@@ -343,7 +344,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
         )
     if s["growth_rate"] is None and traj.steps > 0 and not dead.size:
         warnings.append("too few finite lags to fit a growth rate: raise --steps")
-    s.update(_theory(config, cell, drive, warnings))
+    s.update(theory_figures(config, cell, drive, warnings))
     s["annealed_rate"] = _median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))
     s.update(_spectrum_part(config, cell, lyap, warnings))
     for key, what in (("fast_check", "norms"), ("step_gain_check", "per-step gains")):
@@ -355,41 +356,6 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
                 "checked lags: rerun with --spectral exact for exact values"
             )
     return _finish(config, s, warnings, network)
-
-
-def _theory(config: Config, cell, drive, warnings: list[str]) -> dict:
-    """gamma, sigma_max(W_hh), the Pascanu bound (vanilla RNN, IndRNN) and mean field
-    (vanilla RNN); a note when mean field puts q* at 0."""
-    from .model.activations import get_activation
-    from .model.initialization import bias_variance, input_variance, recurrent_variance
-    from .model.research_cells import recurrent_matrix
-    from .numerics.theory import mean_field, pascanu_rate
-
-    gamma = get_activation(config.act).gamma if not config.custom else None
-    # one built-in cell has a W_hh to read (not a stack of layers, not a custom cell)
-    one_cell = hasattr(cell, "w") or callable(getattr(cell, "recurrent_matrix", None))
-    whh = recurrent_matrix(cell) if one_cell else None
-    s = {"gamma": gamma, "sigma_max_whh": None}
-    if whh is not None:
-        s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(whh, 1.0))))
-    s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
-    if config.cell in ("rnn", "indrnn") and whh is not None:  # ||J_t||_2 <= gamma sigma_max(W_hh)
-        s["pascanu_rate"] = float(np.median(pascanu_rate(whh, gamma)))
-    if config.cell == "rnn" and not config.fixed_weights:
-        sigma_w2 = recurrent_variance(config)
-        if sigma_w2 is None:
-            warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
-        else:
-            sigma_u2 = input_variance(config, drive.mean_square())
-            mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
-            s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
-            if mf["q"] == 0:
-                warnings.append(
-                    f"mean field: q* = 0 exactly (no input or bias drives the network and "
-                    f"sigma_w^2 phi'(0)^2 <= 1), so the fixed point is the origin and chi = "
-                    f"sigma_w^2 phi'(0)^2 = {mf['chi']:.6g}"
-                )
-    return s
 
 
 def _spectrum_part(config: Config, cell, lyap: dict | None, warnings: list[str]) -> dict:

@@ -5,6 +5,13 @@ Each entry is a folder `<directory>/<key>/` written by `Result.save` (`result.js
 an interrupted write never leaves an entry that looks whole; an unreadable or corrupt
 entry is a miss (and is recomputed), never an error.
 
+Claims: before computing a run, a sweep claims it (`RunCache.claim`): an exclusive
+`flock` on `<directory>/.claims/<key>.lock`, so two sweeps that share runs never compute
+one twice at the same time on one machine. The operating system drops the lock when
+its process dies (even by SIGKILL), so a claim never goes stale. (Without `fcntl`, as
+on Windows, every claim succeeds: runs are still stored atomically, but two sweeps may
+compute the same run at once.)
+
 The default directory is `$XDG_CACHE_HOME/gradscope`, else `~/.cache/gradscope`.
 
 May import: `gradscope.results`, `gradscope.config`.
@@ -13,6 +20,7 @@ May import: `gradscope.results`, `gradscope.config`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -20,7 +28,12 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config
-from .results import ENGINE_VERSION, Result
+from .results import ENGINE_VERSION, SCHEMA_VERSION, Result
+
+try:  # POSIX: advisory locks that die with their process
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 Compute = Callable[[Config], Result]
 
@@ -50,14 +63,19 @@ class RunCache:
         """The folder of `config`'s entry (whether or not it exists)."""
         return self.directory / config.key()
 
-    def get(self, config: Config) -> Result | None:
+    def get(self, config: Config, curves: bool = True) -> Result | None:
         """The cached result of `config`, or `None` when absent, unreadable or not the
-        same configuration."""
+        same configuration.
+
+        `curves=False` reads the summary only (`Result.curves` is `{}`; the arrays file
+        is opened to check that it is whole, not read): what a sweep of thousands of
+        runs needs, in a fraction of the time and memory.
+        """
         folder = self.path(config)
         if not (folder / "result.json").is_file():
             return None
         try:
-            result = Result.load(folder)
+            result = Result.load(folder) if curves else _load_summary(folder)
         except Exception:  # a corrupt entry is a miss: it will be recomputed
             return None
         try:
@@ -85,6 +103,36 @@ class RunCache:
             raise
         return target
 
+    def claim(self, config: Config) -> Claim | None:
+        """Claim the right to compute `config` on this machine.
+
+        Returns a `Claim` (call `release()` once the run is stored or given up; it is
+        also a context manager), or `None` while another process holds the claim.
+        A process that dies drops its claims with it.
+        """
+        folder = self.directory / ".claims"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{config.key()}.lock"
+        if fcntl is None:  # pragma: no cover - Windows: no lock, see the module docstring
+            return Claim(path, None)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return None
+            # a holder that released it between our open and flock unlinked that file:
+            # the lock is only ours if the path still names the file we locked
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return Claim(path, fd)
+            os.close(fd)
+
     def keys(self) -> list[str]:
         """Keys of the entries on disk that have a `result.json` (sorted)."""
         if not self.directory.is_dir():
@@ -97,6 +145,40 @@ class RunCache:
 
     def __len__(self) -> int:
         return len(self.keys())
+
+
+class Claim:
+    """A run claimed by this process (`RunCache.claim`); `release()` gives it back."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path, self._fd = path, fd
+
+    def release(self) -> None:
+        """Remove the lock file while holding it, then unlock (idempotent)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        os.close(self._fd)  # closing the descriptor drops the lock
+        self._fd = None
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _load_summary(folder: Path) -> Result:
+    """A cache entry's `Result` without its arrays (`curves={}`), for large sweeps."""
+    import numpy as np
+
+    doc = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{folder}: not schema version {SCHEMA_VERSION}")
+    with np.load(folder / "curves.npz", allow_pickle=False):  # reads the zip directory only
+        pass
+    return Result(Config.from_dict(doc["config"]), doc["summary"], {}, doc["provenance"])
 
 
 def _replace_dir(src: Path, dst: Path) -> None:

@@ -2,7 +2,8 @@
 `python examples/...` command of its ```bash blocks, and its ```python blocks.
 
 `tests/test_docs.py` runs them all, at reduced sizes, in a fresh clone of the
-repository. Run as a script, this module times each shell example at full size, as the
+repository. Blocks fenced ```sh and ```py are shown, not run: they start a Dask
+cluster (`tests/test_dask.py` runs a real one instead). Run as a script, this module times each shell example at full size, as the
 README quotes them (run it on a quiet 2-core machine, from a fresh clone):
 
     python tests/readme_examples.py            # prints seconds per example

@@ -29,7 +29,7 @@ def fake_analyze(monkeypatch):
 
     calls = []
 
-    def fake(config, progress=None, strict=False, command=None):
+    def fake(config, progress=None, strict=False, command=None, threads=None):
         calls.append(config)
         if progress is not None:
             progress("unroll", 1, 1)

@@ -4,7 +4,8 @@ canvas (no file written) and measured by `gradscope.figures.layout`: no text or 
 leaves the canvas, overlaps another text, or covers a curve.
 
 To add a figure kind, add one line to `RUN_FIGURES` (one `Result`) or `REPORT_FIGURES`
-(a list of them). `GRADSCOPE_LAYOUT_PNG=DIR pytest tests/test_layout.py` also writes
+(a list of them); the spectrum figure and a sweep's phase figures are drawn from real tiny
+runs at the end. `GRADSCOPE_LAYOUT_PNG=DIR pytest tests/test_layout.py` also writes
 each figure as a PNG into DIR, to look at.
 """
 
@@ -179,3 +180,46 @@ def test_report_figure_fits(kind: str, size: int, width: float, style: str) -> N
         return
     assert tuple(fig.get_size_inches())[0] == width
     _check(fig, f"{kind}-{size}-{width}-{style}")
+
+
+# -- the spectrum figure and a sweep's phase figures: drawn from real (tiny) runs -------
+def _spectrum_run() -> Result:
+    from gradscope.analysis import spectrum
+
+    return spectrum(Config(cell="rnn", act="tanh", hidden=8, steps=300, trials=2, transient=20,
+                           exponents="all", seed=0))
+
+
+def _phase_runs() -> list[Result]:
+    from gradscope.runs.executor import run_one
+
+    return [run_one(Config(cell="rnn", act="tanh", init="normal", input="zeros", gain=g, bias_std=b,
+                           hidden=8, steps=80, trials=1, transient=20, exponents=1, seed=0))
+            for g in (0.5, 1.0, 1.5, 2.5) for b in (0.0, 0.5, 1.0)]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_spectrum_figure_fits(width: float, style: str) -> None:
+    from gradscope.figures.spectrum import spectrum_figure
+
+    fig = spectrum_figure(_cached("spectrum", _spectrum_run), width=width, style=style)
+    assert tuple(fig.get_size_inches())[0] == width
+    _check(fig, f"spectrum-{width}-{style}")
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("axes", (1, 2))
+def test_phase_figures_fit(axes: int, width: float, style: str) -> None:
+    """A sweep's heatmaps (two swept numbers) and line plots (one), for two measures."""
+    from gradscope.report.phase_report import phase_figures
+
+    runs = _cached("phase", _phase_runs)
+    if axes == 1:
+        runs = [r for r in runs if r.config.bias_std == 0.5]
+    drawn = phase_figures(("growth_rate", "lambda_1"))(runs, width=width, style=style)
+    assert len(drawn) == 2 and all(name.startswith("phase_" if axes == 2 else "line_") for name in drawn)
+    for name, (fig, _) in drawn.items():
+        assert tuple(fig.get_size_inches())[0] == width
+        _check(fig, f"{name}-{axes}-{width}-{style}")

@@ -534,6 +534,13 @@ def test_writing_a_report_replaces_an_earlier_one_whole(make_result: Callable[..
     write_report(five[:1], mine, formats=("svg",), force=True)
     assert (mine / "notes.txt").read_text() == "my notes" and (mine / "report.md").is_file()
 
+    # the inputs a script wrote beside its report (a training script's checkpoints) move
+    # into the new report when asked; everything else of the earlier one goes
+    write_report(five[:2], mine, formats=("svg",), keep=("notes.txt", "absent.pt"))
+    assert (mine / "notes.txt").read_text() == "my notes" and len(list((mine / "runs").iterdir())) == 2
+    write_report(five[:2], mine, formats=("svg",))
+    assert not (mine / "notes.txt").exists()
+
 
 def test_exploding_run_is_never_a_long_horizon(make_result: Callable[..., Result]) -> None:
     """An exploding configuration has no horizon: its table cell says so (never '> T'),

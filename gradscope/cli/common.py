@@ -219,3 +219,12 @@ def one_run_command(f: Any) -> click.Command:
     `--threads`, the output options, the context first; its body calls `run_and_show`."""
     return click.command(cls=GroupedCommand)(
         config_options()(threads_option(output_options(click.pass_context(f)))))
+
+
+def interrupted(ctx: click.Context, what: str) -> None:
+    """Ctrl-C: one line that says what was kept, exit 130 (no "Aborted!")."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
+    click.echo(f"Interrupted: {what}", err=True)
+    ctx.exit(130)

@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import click
 
 from ..config import Config
-from .common import check_writable, command_line, say_replaced
+from .common import check_writable, command_line, interrupted, say_replaced
+from .execution import execution_options, open_executor
 from .options import (
     EXIT_STRICT,
     GroupedCommand,
@@ -21,7 +22,6 @@ from .options import (
     config_options,
     expand_options,
     report_output_options,
-    threads_option,
     usage_error_for,
 )
 
@@ -69,18 +69,19 @@ class _GridProgress:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
 @click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
-@threads_option
+@execution_options
 @report_output_options
 @click.pass_context
 def compare(ctx: click.Context, config_file: Path | None, name: str | None, title: str | None,
-            cache_dir: Path | None, no_cache: bool, threads: int | None, out: Path | None,
-            formats: tuple[str, ...], style: str, width: float | None, as_json: bool, quiet: bool,
-            strict: bool, force: bool, **options: Any) -> None:
+            cache_dir: Path | None, no_cache: bool, jobs: int | None, scheduler: str | None,
+            threads: int, out: Path | None, formats: tuple[str, ...], style: str, width: float | None,
+            as_json: bool, quiet: bool, strict: bool, force: bool, **options: Any) -> None:
     """Run a grid of configurations and write a comparison report.
 
     Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace); the grid
     is their cartesian product (invalid combinations are skipped with a note). Finished
-    runs are cached, so an interrupted compare resumes where it stopped. Writes
+    runs are cached, so an interrupted compare resumes where it stopped; they run on
+    --jobs local workers or a Dask cluster (--scheduler). Writes
     report.md, report.html, summary.csv/json, curves.csv, table.tex, figures/ and
     manifest.json into --out [default: reports/NAME].
 
@@ -110,25 +111,21 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
 
     cache = None if no_cache else RunCache(cache_dir)
     progress = _GridProgress(show=not (quiet or as_json))
+    executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
-        compute = None
-        if threads is not None:
-            import functools
-
-            from ..analysis import analyze
-
-            compute = functools.partial(analyze, threads=threads)
-        results = run_grid(configs, cache=cache, progress=progress, compute=compute)
+        results = run_grid(configs, cache=cache, progress=progress, executor=executor)
     except KeyboardInterrupt:
-        _interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
+        interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
                      else "nothing was kept (--no-cache); the same command starts over.")
+    finally:
+        executor.close()
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
     try:
         manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),
                                 notes=expansion.notes, width=width, style=style, formats=formats,
                                 force=force, on_replace=say_replaced(out))
     except KeyboardInterrupt:
-        _interrupted(ctx, f"the report was not written; {out} is as it was."
+        interrupted(ctx, f"the report was not written; {out} is as it was."
                      + (" The runs are in the cache: the same command writes it at once." if cache is not None else ""))
     except ValueError as exc:  # the folder changed under us since the check
         raise click.UsageError(str(exc)) from None
@@ -149,13 +146,6 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
         ctx.exit(EXIT_STRICT)
 
 
-def _interrupted(ctx: click.Context, what: str) -> None:
-    """Ctrl-C: one line that says what was kept, exit 130 (no "Aborted!")."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
-    click.echo(f"Interrupted: {what}", err=True)
-    ctx.exit(130)
 
 
 def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> None:

@@ -6,7 +6,8 @@ Exponents are natural log per step on a linear axis with a zero line (the DESIGN
 for exponents); `-inf` exponents (directions the product lost exactly) are never
 plotted as numbers: triangles on the floor of panel (a) mark them.
 
-May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.results`.
+May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.figures.grid`,
+`gradscope.results`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def spectrum_figure(result: Result, width: float | str = 3.25, height: float | N
 
     import matplotlib
 
+    from .grid import figure_legend, finish
     from .style import new_figure, resolve_width, style_context
 
     width = resolve_width(width)
@@ -146,10 +148,12 @@ def spectrum_figure(result: Result, width: float | str = 3.25, height: float | N
         k, dim = np.shape(result.curves["lyapunov_spectrum"])[1], result.config.state_dim
         ax_a.set_title("(a) Lyapunov spectrum" if k == dim else f"(a) top {k} of {dim} exponents")
         ax_b.set_title("(b) convergence")
-        ax_a.legend(loc="best")
         size = fig.get_figwidth() * 72 / (0.6 * float(matplotlib.rcParams["font.size"]))
         fig.suptitle("\n".join(textwrap.wrap(result.config.label(), width=max(20, int(size)))),
                      fontsize="medium")
+        # (a)'s legend under the panels, measured: inside, it would cover the spectrum
+        figure_legend(fig, *ax_a.get_legend_handles_labels())
+        finish(fig, [ax_a, ax_b])
     return fig
 
 

@@ -30,7 +30,7 @@ import torch
 from .lagfast import InputJacobians, LagEstimator
 from .logspace import stable_norm
 from .stepgain import step_gains
-from .steps import FastSteps
+from .steps import FastSteps, lin_take
 from .sweep import SweepBase
 
 Tensor = torch.Tensor
@@ -170,7 +170,7 @@ class FastSweep(SweepBase):
         size = stack.shape[0]
         js = [self.count - 1 - (i + s) for s in range(size)]
         self.stack, self.js = stack, js
-        bjac = InputJacobians(self.cell, {k: v[js] for k, v in self.lin.items()}) if self.inputs_wanted else None
+        bjac = InputJacobians(self.cell, lin_take(self.lin, js)) if self.inputs_wanted else None
         self.bjac = bjac
         if exact:
             spectral = torch.linalg.svdvals(stack)[..., 0]

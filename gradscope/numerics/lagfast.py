@@ -24,7 +24,7 @@ others cost nothing more.
 `level` raises the accuracy when a check fails (see `transport`): 0 and 1 differ in
 their tolerances, 2 takes an exact SVD at every lag.
 
-May import: `gradscope.numerics.lanczos`.
+May import: `gradscope.numerics.lanczos`, `gradscope.numerics.steps`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from __future__ import annotations
 import torch
 
 from .lanczos import lanczos_top, small_top
+from .steps import lin_cat, lin_take
 
 Tensor = torch.Tensor
 
@@ -73,14 +74,14 @@ class InputJacobians:
         """The lags of several, in order."""
         out = InputJacobians.__new__(InputJacobians)
         out.cell, out.structured = parts[0].cell, parts[0].structured
-        out.lin = {k: torch.cat([p.lin[k] for p in parts]) for k in parts[0].lin}
+        out.lin = lin_cat([p.lin for p in parts])
         out.mat = None if parts[0].mat is None else torch.cat([p.mat for p in parts])
         return out
 
     def take(self, idx: Tensor) -> InputJacobians:
         sub = InputJacobians.__new__(InputJacobians)
         sub.cell, sub.structured = self.cell, self.structured
-        sub.lin = {k: v[idx] for k, v in self.lin.items()}
+        sub.lin = lin_take(self.lin, idx)
         sub.mat = None if self.mat is None else self.mat[idx]
         return sub
 

@@ -14,7 +14,8 @@ one falls short by more than `CHECK_TOL`, the chunk is done again with a 100x ti
 tolerance, and if that still falls short, exactly. What is reported (`worst`) is the
 largest shortfall of the estimates that were kept, at the checked steps.
 
-May import: `gradscope.numerics.lanczos`, `gradscope.numerics.logspace`.
+May import: `gradscope.numerics.lanczos`, `gradscope.numerics.logspace`,
+`gradscope.numerics.steps`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torch
 
 from .lanczos import lanczos_top
 from .logspace import host_log
+from .steps import lin_first, lin_lead, lin_take
 
 Tensor = torch.Tensor
 
@@ -63,7 +65,7 @@ def step_gains(cell, lin: dict, spectral: str, checks: int, seed: int, jac: Tens
     picks = np.sort(rng.choice(count, size=min(checks, count), replace=False))
     who = rng.integers(0, trials, size=picks.size)  # one trial per checked step
     exact = _svd_top(cell, lin, picks, jac)[np.arange(picks.size), who]
-    tol0 = TOL.get(next(iter(lin.values())).dtype, 1e-4)
+    tol0 = TOL.get(lin_first(lin).dtype, 1e-4)
     for level, tol in enumerate((tol0, tol0 / 100)):
         gain = _lanczos_gains(cell, lin, tol, seed, jac)
         est = gain[picks, who]
@@ -79,20 +81,14 @@ def _log(gain: np.ndarray) -> np.ndarray:
         return np.log(gain)
 
 
-def _lead(lin: dict) -> tuple[int, int]:
-    t = next(iter(lin.values()))
-    return t.shape[0], t.shape[1]
-
-
-def _take(lin: dict, idx) -> dict:
-    return {k: v[idx] for k, v in lin.items()}
+_lead, _take = lin_lead, lin_take
 
 
 def _svd_top(cell, lin: dict, idx: np.ndarray, jac: Tensor | None) -> np.ndarray:
     """Exact `||J_t||_2` `(len(idx), B)` float64 by SVD."""
     if idx.size == 0:
         return np.zeros((0, _lead(lin)[1]))
-    sel = torch.as_tensor(idx, device=next(iter(lin.values())).device)
+    sel = torch.as_tensor(idx, device=lin_first(lin).device)
     j = jac[sel] if jac is not None else cell.jacobian(_take(lin, sel))
     return torch.linalg.svdvals(j)[..., 0].to("cpu", torch.float64).numpy()
 
@@ -111,7 +107,7 @@ def _lanczos_gains(cell, lin: dict, tol: float, seed: int, jac: Tensor | None) -
         j = jac[idx]
         return ((x.unsqueeze(-2) @ j) @ j.mT).squeeze(-2)  # row vectors: the fast orientation
 
-    ref = next(iter(lin.values()))
+    ref = lin_first(lin)
     dim = cell.state_dim
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     x0 = torch.randn((count, trials, dim), generator=gen, dtype=torch.float64).to(ref.device, ref.dtype)

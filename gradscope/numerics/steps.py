@@ -28,6 +28,44 @@ def step_lin(lin: dict, j: int) -> dict:
     return {k: v[j] for k, v in lin.items()}
 
 
+def lin_take(lin, idx):
+    """The steps `idx` of a chunk's linearisation: every tensor in it indexed on its
+    first axis, through the dicts, lists and tuples a cell's `linearize` may return
+    (stacked layers hold one per layer)."""
+    if isinstance(lin, torch.Tensor):
+        return lin[idx]
+    if isinstance(lin, dict):
+        return {k: lin_take(v, idx) for k, v in lin.items()}
+    if isinstance(lin, (list, tuple)):
+        return type(lin)(lin_take(v, idx) for v in lin)
+    return lin
+
+
+def lin_cat(parts: list):
+    """Linearisations of consecutive steps joined on their first axis (`lin_take`'s inverse)."""
+    first = parts[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(parts)
+    if isinstance(first, dict):
+        return {k: lin_cat([p[k] for p in parts]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(lin_cat([p[i] for p in parts]) for i in range(len(first)))
+    return first
+
+
+def lin_first(lin) -> Tensor:
+    """The first tensor of a linearisation (for its dtype, device and leading axes)."""
+    while not isinstance(lin, torch.Tensor):
+        lin = next(iter(lin.values())) if isinstance(lin, dict) else lin[0]
+    return lin
+
+
+def lin_lead(lin) -> tuple[int, int]:
+    """`(steps, trials)` of a chunk's linearisation: the leading axes of its first tensor."""
+    first = lin_first(lin)
+    return first.shape[0], first.shape[1]
+
+
 class ExactSteps:
     """The step Jacobians of one chunk, as right-multiplication and vector products.
 
@@ -69,8 +107,10 @@ class FastSteps:
 
     def __init__(self, cell, lin: dict) -> None:
         self.cell, self.lin = cell, lin
-        self.steps = [step_lin(lin, j) for j in range(next(iter(lin.values())).shape[0])]
         self.structured = all(hasattr(cell, m) for m in ("matrix_vjp", "vjp", "jvp", "jacobian_frobenius"))
+        # a structured cell's lin is a dict of (C, ...) tensors; others' (stacked layers,
+        # custom cells) may be anything their own `jacobian` reads
+        self.steps = [step_lin(lin, j) for j in range(lin_lead(lin)[0])] if self.structured else []
         self.jac = None if self.structured else cell.jacobian(lin)
 
     def right(self, q: Tensor, j: int, out: Tensor | None = None) -> Tensor:

@@ -14,7 +14,7 @@
   Jacobians; the gap to the measured (quenched) rate shows how much the order of the
   products matters.
 
-May import: `gradscope.model.activations`.
+May import: `gradscope.model`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import math
 import numpy as np
 import torch
 
+from ..config import Config
 from ..model.activations import get_activation
 
 # E_z[f(sqrt(q) z)], z ~ N(0, 1): midpoint rule on [-10, 10] with 4,000 cells. It is
@@ -160,3 +161,37 @@ def critical_gain(
         if up - lo < 1e-10:
             break
     return 0.5 * (lo + up)
+
+
+def theory_figures(config: Config, cell, drive, warnings: list[str]) -> dict:
+    """The theory beside a run's measurements: gamma, sigma_max(W_hh), the Pascanu bound
+    (vanilla RNN, IndRNN) and mean field (vanilla RNN, drawn weights; `drive` the run's
+    input drive); a note in `warnings` when mean field puts q* at 0."""
+    from ..model.initialization import bias_variance, input_variance, recurrent_variance
+    from ..model.research_cells import recurrent_matrix
+
+    gamma = get_activation(config.act).gamma if not config.custom else None
+    # one built-in cell has a W_hh to read (not a stack of layers, not a custom cell)
+    one_cell = hasattr(cell, "w") or callable(getattr(cell, "recurrent_matrix", None))
+    whh = recurrent_matrix(cell) if one_cell else None
+    s = {"gamma": gamma, "sigma_max_whh": None}
+    if whh is not None:
+        s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(whh, 1.0))))
+    s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
+    if config.cell in ("rnn", "indrnn") and whh is not None:  # ||J_t||_2 <= gamma sigma_max(W_hh)
+        s["pascanu_rate"] = float(np.median(pascanu_rate(whh, gamma)))
+    if config.cell == "rnn" and not config.fixed_weights:
+        sigma_w2 = recurrent_variance(config)
+        if sigma_w2 is None:
+            warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
+        else:
+            sigma_u2 = input_variance(config, drive.mean_square())
+            mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
+            s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
+            if mf["q"] == 0:
+                warnings.append(
+                    f"mean field: q* = 0 exactly (no input or bias drives the network and "
+                    f"sigma_w^2 phi'(0)^2 <= 1), so the fixed point is the origin and chi = "
+                    f"sigma_w^2 phi'(0)^2 = {mf['chi']:.6g}"
+                )
+    return s

@@ -51,10 +51,13 @@ def report_document(
     figures: dict[str, list[Path]],
     out: Path,
     findings: Sequence[str] = (),
+    captions: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The report as blocks: `("h1"|"h2"|"p"|"code", text)`, `("ul", items)`,
     `("table", headers, rows, align)`, `("figure", name, caption, paths)`,
-    `("files", {name: description})`."""
+    `("files", {name: description})`. `captions` (name -> caption, in display order)
+    replaces the comparison figures' captions, `files` the list of data files."""
     n = len(results)
     varied = varied_fields([r.config for r in results])
     ok = sum(r.status == "ok" for r in results)
@@ -80,12 +83,13 @@ def report_document(
     if findings:
         doc += [("h2", "Findings"), ("ul", list(findings))]
     doc.append(("h2", "Figures"))
-    for name in FIGURES:
+    captions = FIGURE_CAPTIONS if captions is None else captions
+    for name in FIGURES if captions is FIGURE_CAPTIONS else captions:
         if name in figures:
-            doc.append(("figure", name, FIGURE_CAPTIONS[name], figures[name]))
+            doc.append(("figure", name, captions[name], figures[name]))
     doc += [("h2", "Reading"), ("ul", reading(results, labels))]
     warns = [f"{lab}: {w}" for r, lab in zip(results, labels) for w in (r.summary.get("warnings") or [])]
     if warns:
         doc += [("h2", "Warnings"), ("ul", warns)]
-    doc += [("h2", "Files"), ("files", DATA_FILES)]
+    doc += [("h2", "Files"), ("files", DATA_FILES if files is None else files)]
     return doc

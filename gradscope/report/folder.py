@@ -103,9 +103,12 @@ class Output:
 
 
 @contextlib.contextmanager
-def output_folder(path: str | os.PathLike, force: bool = False, option: str = "--out") -> Iterator[Output]:
+def output_folder(path: str | os.PathLike, force: bool = False, option: str = "--out",
+                  keep: tuple[str, ...] = ()) -> Iterator[Output]:
     """Write a gradscope folder whole (see the module docstring). On an error inside
-    the block the staging folder is removed and the target is left as it was."""
+    the block the staging folder is removed and the target is left as it was. `keep`:
+    names in an earlier gradscope folder that move into the new one (files the caller
+    put there that the runs read, such as a training script's checkpoints)."""
     target = Path(path)
     state = check_output(target, force, option)
     if state == FOREIGN:  # --force: written in place, other files kept
@@ -122,6 +125,9 @@ def output_folder(path: str | os.PathLike, force: bool = False, option: str = "-
         stage.chmod(0o777 & ~mask)  # mkdtemp makes 0700; give the folder the usual mode
         if state in (REPORT, RUN):
             out.replaced = describe(target, state)
+            for name in keep:
+                if (target / name).exists() and not (stage / name).exists():
+                    os.replace(target / name, stage / name)
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
             os.replace(target, old / "folder")
             os.replace(stage, target)

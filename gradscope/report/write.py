@@ -6,6 +6,8 @@ self-contained `report.html` (figures inlined as SVG), `summary.csv`, `summary.j
 the figures (`figures/{overlay,small_multiples,horizon,sweep}.{pdf,svg,png}`), every run
 (`runs/<config key>/`, for `replot`) and `manifest.json` (sha256 of each file, config
 keys, command, versions, findings). `load_report_results` reads a report's runs back.
+A sweep (`report.phase_report`) passes its own figures and leaves out the per-run
+files (`figures=`, `runs=False`).
 
 May import: `gradscope.figures` and everything below it.
 """
@@ -21,7 +23,7 @@ from ..figures.style import save_figures
 from ..provenance import command_text as _command_text
 from ..provenance import environment, sha256_file
 from ..results import Result, json_safe, unique_labels, write_text_atomic
-from .document import report_document
+from .document import DATA_FILES, FIGURE_CAPTIONS, report_document
 from .figures import report_figures
 from .folder import output_folder
 from .html import to_html
@@ -47,6 +49,9 @@ def write_report(
     formats: Sequence[str] = ("pdf", "svg", "png"),
     force: bool = False,
     on_replace: Callable[[str], None] | None = None,
+    figures: Callable[..., dict[str, tuple[Any, str]]] | None = None,
+    runs: bool = True,
+    keep: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the comparison report of `results` as the folder `out_dir`, whole.
 
@@ -68,6 +73,12 @@ def write_report(
         force: write into a folder that is not a gradscope output.
         on_replace: called with a few words on what was replaced (`the earlier report
             'cells' (12 runs)`), when something was.
+        figures: instead of the comparison figures, `figures(results, labels, width=,
+            style=, fontsize=) -> {name: (Figure, caption)}` (a sweep's phase diagrams).
+        runs: False leaves out `runs/` and `curves.csv` (a sweep of thousands of runs
+            keeps its runs in the cache; the report needs only their summaries).
+        keep: names in an earlier report at `out_dir` that move into the new one
+            (inputs its runs read, such as checkpoints written beside the report).
 
     Returns:
         The manifest (also written as `manifest.json`): every file with its sha256,
@@ -76,9 +87,9 @@ def write_report(
     results = list(results)
     if not results:
         raise ValueError("write_report needs at least one result")
-    with output_folder(out_dir, force=force) as folder:
+    with output_folder(out_dir, force=force, keep=tuple(keep)) as folder:
         manifest = _write(results, folder.path, name, title, command, notes, findings,
-                          width, style, fontsize, formats)
+                          width, style, fontsize, formats, figures, runs)
     if folder.replaced and on_replace is not None:
         on_replace(folder.replaced)
     return manifest
@@ -86,7 +97,8 @@ def write_report(
 
 def _write(results: list[Result], out: Path, name: str, title: str | None, command: Any,
            notes: Sequence[str], findings: Sequence[str], width: Any, style: str | None,
-           fontsize: float | None, formats: Sequence[str]) -> dict[str, Any]:
+           fontsize: float | None, formats: Sequence[str], builder: Callable[..., Any] | None,
+           runs: bool) -> dict[str, Any]:
     """Every file of the report, into the (new, empty) folder `out`."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
     title = title or name
@@ -95,19 +107,23 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
     notes = list(notes)
     findings = [str(f) for f in findings]
 
-    for result in results:  # per-run data, so that replot never recomputes
+    for result in results if runs else ():  # per-run data, so that replot never recomputes
         result.save(out / "runs" / result.config.key())
 
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    figures = write_figures(results, out, width, style, fontsize, formats)
+    drawn = _draw(results, labels, width, style, fontsize, builder)
+    figures = _save(drawn, out, formats)
 
     rows = summary_rows(results, labels)
     _write_summary_csv(out / "summary.csv", rows)
     write_text_atomic(out / "summary.json", json.dumps(rows, indent=2, allow_nan=False) + "\n")
-    _write_curves_csv(out / "curves.csv", results)
+    if runs:
+        _write_curves_csv(out / "curves.csv", results)
     write_text_atomic(out / "table.tex", latex_table(results, labels))
 
-    doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings)
+    files = DATA_FILES if runs else {k: v for k, v in DATA_FILES.items() if k not in ("curves.csv", "runs/")}
+    doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings,
+                          captions={k: c for k, (_, c) in drawn.items()}, files=files)
     write_text_atomic(out / "report.md", to_markdown(doc))
     write_text_atomic(out / "report.html", to_html(doc, title))
 
@@ -119,13 +135,14 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
         "notes": notes,
         "findings": findings,
         "configs": [
-            {"config_id": r.config.key(), "label": lab, "status": r.status, "run": f"runs/{r.config.key()}"}
+            {"config_id": r.config.key(), "label": lab, "status": r.status,
+             "run": f"runs/{r.config.key()}" if runs else None}
             for r, lab in zip(results, labels)
         ],
         "config_keys": [r.config.key() for r in results],
         "figure_options": {"width": width, "style": style or "paper", "fontsize": fontsize, "formats": list(formats)},
         "provenance": environment(),
-        "artefacts": _artefacts(out, results, figures),
+        "artefacts": _artefacts(out, results if runs else [], figures, runs),
     }
     write_text_atomic(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return manifest
@@ -135,14 +152,28 @@ def write_figures(results: Sequence[Result], out: Path, width: Any, style: str |
                   fontsize: float | None, formats: Sequence[str]) -> dict[str, list[Path]]:
     """Draw every report figure that applies and save them all at once (every format of
     every figure renamed into place together) under `out/figures/`."""
-    figs = report_figures(results, width=width, style=style, fontsize=fontsize)
+    return _save(_draw(results, unique_labels(results), width, style, fontsize, None), out, formats)
+
+
+def _draw(results: Sequence[Result], labels: Sequence[str], width: Any, style: str | None,
+          fontsize: float | None, builder: Callable[..., Any] | None) -> dict[str, tuple[Any, str]]:
+    """`{name: (Figure, caption)}`: the comparison figures, or `builder`'s."""
+    if builder is not None:
+        return builder(results, labels, width=width, style=style, fontsize=fontsize)
+    figs = report_figures(results, labels, width=width, style=style, fontsize=fontsize)
+    return {name: (fig, FIGURE_CAPTIONS[name]) for name, fig in figs.items()}
+
+
+def _save(drawn: dict[str, tuple[Any, str]], out: Path, formats: Sequence[str]) -> dict[str, list[Path]]:
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    written = save_figures([(fig, out / "figures" / name) for name, fig in figs.items()], formats=formats)
-    return {name: [p for p in written if p.stem == name] for name in figs}
+    written = save_figures([(fig, out / "figures" / name) for name, (fig, _) in drawn.items()], formats=formats)
+    return {name: [p for p in written if p.stem == name] for name in drawn}
 
 
-def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]]) -> list[dict[str, Any]]:
-    paths = [out / n for n in ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex")]
+def _artefacts(out: Path, results: Sequence[Result], figures: dict[str, list[Path]],
+               runs: bool = True) -> list[dict[str, Any]]:
+    names = ("report.md", "report.html", "summary.csv", "summary.json", "curves.csv", "table.tex")
+    paths = [out / n for n in names if runs or n != "curves.csv"]
     for written in figures.values():
         paths.extend(written)
     for r in results:
@@ -163,6 +194,10 @@ def load_report_results(report_dir: str | os.PathLike) -> tuple[dict[str, Any], 
     except (OSError, ValueError, KeyError, TypeError):
         manifest = {}
         keys = sorted(p.name for p in (report_dir / "runs").glob("*") if (p / "result.json").is_file())
+    if manifest.get("configs") and all(c.get("run") is None for c in manifest["configs"]):
+        raise ValueError(f"{report_dir} is a sweep report: its runs stay in the run cache, not in the folder; "
+                         "run the same `gradscope sweep` command with the new figure options (cached runs are "
+                         "not recomputed)")
     if not keys:
         raise ValueError(f"{report_dir} holds no runs (no manifest.json or runs/*/result.json)")
     results = [Result.load(report_dir / "runs" / key) for key in keys]

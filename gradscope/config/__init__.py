@@ -5,8 +5,11 @@ horizon, numerics). It is validated on construction: a bad value raises `ValueEr
 naming the field and what is allowed. It round-trips through plain dicts (JSON, TOML)
 and hashes to a stable key for the cache.
 
-May import: nothing of gradscope's (the standard library only, so that validating
-a configuration and `gradscope --help` never import torch).
+`choices` holds the names a configuration may use, `checks` the validation.
+
+May import: `gradscope.config.choices`, `gradscope.config.checks` (the standard
+library otherwise, so that validating a configuration and `gradscope --help` never
+import torch).
 """
 
 from __future__ import annotations
@@ -14,49 +17,32 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-CELLS = ("rnn", "lstm", "gru", "indrnn", "minimalrnn", "antisymmetric", "cornn")
-#: A custom cell: `package.module:Name` (imported only when asked: it runs the user's code).
-CUSTOM_CELL = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
-#: Files `checkpoint` reads: torch's own format (weights only) or safetensors.
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".safetensors")
-INITS = ("default", "xavier", "orthogonal", "identity", "normal")
-INPUT_KINDS = ("noise", "zeros", "constant")
-SPECTRAL_MODES = ("fast", "exact")
-DTYPES = ("float64", "float32")
-DEVICES = ("cpu", "cuda")
-#: Names of `gradscope.activations.ACTIVATIONS`, kept here so that validating a Config
-#: (and `gradscope --help`) never imports torch.
-ACTIVATION_NAMES = (
-    "sigmoid", "tanh", "relu", "identity", "leaky_relu", "elu",
-    "gelu", "silu", "softplus", "softsign", "hardtanh",
+from .checks import MAX_SQUARED, parse_cell_args, validate  # noqa: F401  (public here)
+from .choices import (  # noqa: F401  (the names of a configuration, public here)
+    _COUNT_OR_WORD,
+    _DRAW_FIELDS,
+    _FLOAT_FIELDS,
+    ACTIVATION_NAMES,
+    CELL_INITS,
+    CELL_OPTIONS,
+    CELLS,
+    CHECKPOINT_SUFFIXES,
+    CUSTOM_CELL,
+    DEVICES,
+    DTYPES,
+    GATED_CELLS,
+    GATES,
+    INITS,
+    INPUT_KINDS,
+    LATER_FIELDS,
+    PAIR_STATE_CELLS,
+    SPECTRAL_MODES,
+    SPECTRUM_CAP,
 )
-
-#: Gate blocks of W_hh per cell, in PyTorch's order (the research cells' W_hh is one
-#: block: see `gradscope.model.research_cells` for what W_hh means for each).
-GATES = {"rnn": 1, "lstm": 4, "gru": 3, "indrnn": 1, "minimalrnn": 1, "antisymmetric": 1, "cornn": 1}
-#: Cells whose state holds two N-vectors (LSTM `[h; c]`, coRNN `[y; z]`): D = 2N.
-PAIR_STATE_CELLS = ("lstm", "cornn")
-#: Cells with gates, where `--gate-act` applies.
-GATED_CELLS = ("lstm", "gru", "minimalrnn")
-#: Initialisations that apply to each cell (IndRNN's recurrent weight is a vector u).
-CELL_INITS = {"indrnn": ("default", "normal", "orthogonal", "identity")}
-#: The cell options beside the shared ones, with the cells they apply to and their
-#: defaults there: antisymmetric (Chang et al. 2019, h' = h + eps phi((W - W^T - gamma I) h
-#: + V x + b)) and coRNN (Rusch & Mishra 2021; the sMNIST values of the paper).
-CELL_OPTIONS = {
-    "step_size": {"antisymmetric": 0.01, "cornn": 0.042},  # eps / dt
-    "diffusion": {"antisymmetric": 0.01},  # gamma of the antisymmetric cell
-    "stiffness": {"cornn": 2.7},  # coRNN's gamma (the oscillators' restoring force)
-    "damping": {"cornn": 4.7},  # coRNN's epsilon
-}
-#: `gradscope spectrum` without `--exponents`: every exponent up to this many.
-SPECTRUM_CAP = 64
 
 
 @dataclass(frozen=True)
@@ -111,7 +97,7 @@ class Config:
                 object.__setattr__(self, name, int(value))
             elif isinstance(value, str):
                 object.__setattr__(self, name, value.strip().lower())
-        _validate(self)
+        validate(self)
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -231,19 +217,9 @@ class Config:
         return " ".join(parts)
 
 
-_FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps",
-                 "step_size", "diffusion", "stiffness", "damping")
-_COUNT_OR_WORD = ("exponents", "qr_every")
 #: The papers' symbols of the cell options, for labels.
 _SYMBOLS = {("antisymmetric", "step_size"): "eps", ("antisymmetric", "diffusion"): "gamma",
             ("cornn", "step_size"): "dt", ("cornn", "stiffness"): "gamma", ("cornn", "damping"): "eps"}
-#: Fields that enter `Config.key()` only away from their default (see there): the cell
-#: options, the spectrum's numerics and the user-network options came after the first
-#: release.
-LATER_FIELDS = ("step_size", "diffusion", "stiffness", "damping", "qr_every", "frame_transient",
-                "cell_args", "checkpoint", "module", "layer", "input_loop")
-#: What a checkpoint or a custom cell fixes: these options must keep their defaults.
-_DRAW_FIELDS = ("init", "gain", "bias_std", "forget_bias")
 
 
 def _file_digest(path: str) -> str | None:
@@ -253,176 +229,6 @@ def _file_digest(path: str) -> str | None:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError:
         return None
-
-
-def parse_cell_args(text: str | None) -> dict[str, Any]:
-    """`"hidden=32;act=relu;bias=true"` -> `{"hidden": 32, "act": "relu", "bias": True}`
-    (pairs separated by `;` or `,`).
-
-    Values are read as int, float, true/false/none, else kept as text. Raises
-    `ValueError` naming `cell_args` and the bad pair.
-    """
-    out: dict[str, Any] = {}
-    for pair in re.split(r"[;,]", text or ""):
-        if not pair.strip():
-            continue
-        key, sep, value = (p.strip() for p in pair.partition("="))
-        if not sep or not key.isidentifier():
-            raise ValueError(f"cell_args: {pair.strip()!r} is not key=value (e.g. --cell-arg hidden=32)")
-        lowered = value.lower()
-        if lowered in ("true", "false", "none"):
-            out[key] = {"true": True, "false": False, "none": None}[lowered]
-            continue
-        for kind in (int, float):
-            try:
-                out[key] = kind(value)
-                break
-            except ValueError:
-                continue
-        else:
-            out[key] = value
-    return out
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
-
-
-def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _finite(name: str, value: Any, positive: bool = False, nonneg: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    if nonneg and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-
-
-def _validate_user_network(c: Config) -> None:
-    """A checkpoint or a custom cell brings its own weights: the draw options must keep
-    their defaults, and the checkpoint options need a checkpoint."""
-    if c.custom:
-        if not CUSTOM_CELL.match(c.cell):
-            raise ValueError(f"cell={c.cell!r} is neither one of {', '.join(CELLS)} nor package.module:Name")
-        parse_cell_args(c.cell_args)
-    elif c.cell_args is not None:
-        raise ValueError(f"cell_args is for a custom cell (--cell package.module:Name), not cell={c.cell!r}")
-    if c.checkpoint is not None:
-        if not isinstance(c.checkpoint, str) or not c.checkpoint.lower().endswith(CHECKPOINT_SUFFIXES):
-            raise ValueError(f"checkpoint={c.checkpoint!r} must be a {', '.join(CHECKPOINT_SUFFIXES)} file")
-    else:
-        for name in ("module", "layer"):
-            if getattr(c, name) is not None:
-                raise ValueError(f"{name} picks part of a checkpoint: give --checkpoint too")
-    if c.layer is not None:
-        _positive_int("layer", c.layer, minimum=0)
-    if c.module is not None and (not isinstance(c.module, str) or not c.module):
-        raise ValueError(f"module must be a name in the checkpoint, got {c.module!r}")
-    if c.fixed_weights:
-        what = "--checkpoint: its weights are fixed" if c.checkpoint else "a custom cell: its constructor makes the weights (--cell-arg)"
-        for name in _DRAW_FIELDS + (("act", "gate_act") if c.custom else ()):
-            if getattr(c, name) != _DEFAULT_VALUES[name]:
-                raise ValueError(f"{name}={getattr(c, name)!r} has no effect with {what}; drop it")
-    if not isinstance(c.input_loop, bool):
-        raise ValueError(f"input_loop must be true or false, got {c.input_loop!r}")
-    if c.input_loop and c.input in INPUT_KINDS:
-        raise ValueError(f"input_loop repeats an input file; input={c.input!r} is generated")
-#: Largest magnitude of a value that the analysis squares (a variance): its square
-#: must fit in a float (1.8e308).
-MAX_SQUARED = 1e150
-
-
-def _squarable(name: str, value: float) -> None:
-    if abs(value) > MAX_SQUARED:
-        raise ValueError(f"{name} must be at most {MAX_SQUARED:g} in magnitude (its square must fit in a float), "
-                         f"got {value!r}")
-
-
-def _validate(c: Config) -> None:
-    if not isinstance(c.cell, str) or (c.cell not in CELLS and ":" not in c.cell):
-        _choice("cell", c.cell, CELLS)
-    _validate_user_network(c)
-    _choice("act", c.act, ACTIVATION_NAMES)
-    _validate_cell_options(c)
-    _choice("gate_act", c.gate_act, ACTIVATION_NAMES)
-    _positive_int("hidden", c.hidden)
-    if c.hidden > 8192:
-        raise ValueError(f"hidden must be <= 8192, got {c.hidden} (the state Jacobian is hidden^2)")
-    if c.input_size is not None:
-        _positive_int("input_size", c.input_size)
-    _positive_int("steps", c.steps)
-    _positive_int("transient", c.transient, minimum=0)
-    _positive_int("trials", c.trials)
-    _positive_int("seed", c.seed, minimum=0)
-    _choice("init", c.init, INITS)
-    if c.init not in CELL_INITS.get(c.cell, INITS):
-        raise ValueError(
-            f"init={c.init!r} does not apply to {c.cell} (its recurrent weight is a vector u); "
-            f"use one of: {', '.join(CELL_INITS[c.cell])}"
-        )
-    _finite("gain", c.gain, nonneg=True)
-    if c.bias_std is not None:
-        _finite("bias_std", c.bias_std, nonneg=True)
-    _finite("forget_bias", c.forget_bias)
-    if not isinstance(c.input, str) or not c.input:
-        raise ValueError(f"input must be one of {', '.join(INPUT_KINDS)} or a .npy/.csv path")
-    if c.input not in INPUT_KINDS and not c.input.lower().endswith((".npy", ".csv")):
-        raise ValueError(
-            f"input={c.input!r} is not one of: {', '.join(INPUT_KINDS)}, or a .npy/.csv path"
-        )
-    _finite("input_std", c.input_std, nonneg=True)
-    _finite("input_value", c.input_value)
-    if c.h0_std is not None:
-        _finite("h0_std", c.h0_std, nonneg=True)
-    for name in ("gain", "bias_std", "input_std", "input_value", "h0_std"):
-        if getattr(c, name) is not None:
-            _squarable(name, getattr(c, name))
-    _finite("eps", c.eps, positive=True)
-    if c.eps >= 1:
-        raise ValueError(f"eps must be in (0, 1), got {c.eps!r}")
-    _choice("spectral", c.spectral, SPECTRAL_MODES)
-    _validate_spectrum(c)
-    if c.dtype is not None:
-        _choice("dtype", c.dtype, DTYPES)
-    _choice("device", c.device, DEVICES)
-
-
-def _validate_cell_options(c: Config) -> None:
-    """The antisymmetric and coRNN options: positive, finite, and only where they apply."""
-    for name, cells in CELL_OPTIONS.items():
-        value = getattr(c, name)
-        if value is None:
-            continue
-        if c.cell not in cells:
-            raise ValueError(f"{name} applies to {' and '.join(cells)} only, not to {c.cell}")
-        _finite(name, value, positive=name == "step_size", nonneg=True)
-
-
-def _validate_spectrum(c: Config) -> None:
-    if c.exponents != "all":
-        if isinstance(c.exponents, str):
-            raise ValueError(f"exponents must be an integer >= 0 or all, got {c.exponents!r}")
-        _positive_int("exponents", c.exponents, minimum=0)
-        if c.exponents > c.state_dim and not c.fixed_weights:  # a user's network: checked when built
-            raise ValueError(
-                f"exponents must be <= the state dimension {c.state_dim} (or all), got {c.exponents}"
-            )
-    if c.qr_every != "auto":
-        if isinstance(c.qr_every, str):
-            raise ValueError(f"qr_every must be an integer >= 1 or auto, got {c.qr_every!r}")
-        _positive_int("qr_every", c.qr_every)
-    if c.frame_transient is not None:
-        _positive_int("frame_transient", c.frame_transient, minimum=0)
-        if c.frame_transient >= c.steps:
-            raise ValueError(
-                f"frame_transient must be < steps ({c.steps}): exponents are accumulated over "
-                f"the steps after it, got {c.frame_transient}"
-            )
 
 
 # -- fields as data (grids, labels) ---------------------------------------------------

@@ -1,0 +1,207 @@
+"""`gradscope sweep`: phase diagrams at scale, on all cores or a Dask cluster, resumable.
+
+May import: `gradscope.cli.common`, `gradscope.cli.options`, `gradscope.cli.execution`,
+and (inside the command) the library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from .common import check_writable, command_line, interrupted, say_replaced
+from .execution import execution_options, open_executor
+from .options import (
+    EXIT_STRICT,
+    GroupedCommand,
+    GroupedOption,
+    config_options,
+    expand_options,
+    report_output_options,
+    usage_error_for,
+)
+
+#: `--measure` choices (the same names as `gradscope.report.phase.MEASURES`, kept here
+#: so that `--help` imports no numpy; a test keeps them equal).
+MEASURE_NAMES = ("growth_rate", "rms_growth_rate", "lambda_1", "horizon", "half_life")
+
+
+def _measures(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    items = [v.strip() for text in value for v in text.split(",") if v.strip()] or ["growth_rate"]
+    bad = [v for v in items if v not in MEASURE_NAMES]
+    if bad:
+        raise click.BadParameter(f"{', '.join(bad)}: choose from {', '.join(MEASURE_NAMES)}")
+    return tuple(dict.fromkeys(items))
+
+
+class _SweepProgress:
+    """One line per finished run on stderr: the swept values, the status, then the runs
+    done, failed and cached, and the time left."""
+
+    def __init__(self, show: bool, configs: Sequence[Any]) -> None:
+        from rich.console import Console
+
+        from ..config import varied_fields
+
+        self.console = Console(stderr=True, highlight=False)
+        self.show = show
+        self.fields = varied_fields(configs)
+
+    def __call__(self, event: Any) -> None:
+        if event.stage != "done" or not self.show:
+            return
+        from ..runs.estimate import _duration
+
+        how = "cached" if event.cached else f"{event.seconds:.1f} s"
+        left = f", about {_duration(event.eta)} left" if event.eta is not None and event.left else ""
+        what = " ".join(f"{f}={getattr(event.config, f)}" for f in self.fields) or event.config.label()
+        self.console.print(
+            f"[{event.finished}/{event.total}] {what}: {event.result.status} ({how})"
+            f"  | failed {event.failed}, cached {event.from_cache}{left}", soft_wrap=True)
+
+
+@click.command(cls=GroupedCommand)
+@config_options(multi=True)
+@click.option("--measure", "measures", multiple=True, callback=_measures, metavar="NAME[,NAME]",
+              help=f"What to map: {', '.join(MEASURE_NAMES)} (repeat or comma list) [default: growth_rate]. "
+                   "lambda_1 runs the top Lyapunov exponent (--exponents 1).",
+              cls=GroupedOption, group="Grid")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.toml", help="Experiment file (TOML, never executed); command-line values win.",
+              cls=GroupedOption, group="Grid")
+@click.option("--name", default=None, help="Report name [default: made from the grid].", cls=GroupedOption, group="Grid")
+@click.option("--title", default=None, help="Report heading [default: the name].", cls=GroupedOption, group="Grid")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Run cache [default: ~/.cache/gradscope].", cls=GroupedOption, group="Grid")
+@click.option("--no-cache", is_flag=True, help="Compute every run, store nothing.", cls=GroupedOption, group="Grid")
+@click.option("--dry-run", is_flag=True, help="Print the number of runs, how many are cached and the "
+              "estimated time and memory (a short calibration run), and stop.", cls=GroupedOption, group="Grid")
+@execution_options
+@report_output_options
+@click.pass_context
+def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | None, name: str | None,
+          title: str | None, cache_dir: Path | None, no_cache: bool, dry_run: bool, jobs: int | None,
+          scheduler: str | None, threads: int, out: Path | None, formats: tuple[str, ...], style: str,
+          width: float | None, as_json: bool, quiet: bool, strict: bool, force: bool, **options: Any) -> None:
+    """Sweep options over ranges and map the result: phase diagrams at scale.
+
+    Every option takes lists and ranges (x,y,z; a:b integers; a:b:n linspace). Two swept
+    numbers give a heatmap per --measure with the measured and the mean-field
+    order-to-chaos lines; one gives line plots beside mean field; a swept --seed is
+    summarised by its median. Runs go to --jobs local workers (default: one per core) or
+    a Dask cluster (--scheduler); each finished run is cached at once, so a stopped
+    sweep resumes where it stopped. Writes report.md, report.html, summary.csv/json,
+    table.tex, figures/phase_*.* (or line_*.*) and manifest.json into --out [default:
+    reports/NAME].
+
+    \b
+    Example:
+      gradscope sweep --init normal --input zeros --gain 0.5:3:26 --bias-std 0:1:11 -n 256
+    """
+    from ..runs.grid import experiment_grid
+
+    overrides = expand_options(options)
+    if "lambda_1" in measures:
+        if "exponents" not in overrides:
+            overrides["exponents"] = [1]
+        elif any(str(v).strip() in ("0", "0.0") for v in overrides["exponents"]):  # K, all, or 0
+            raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
+    try:
+        experiment, expansion = experiment_grid(config_file, overrides=overrides)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+    if not expansion.configs:
+        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
+    name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(expansion.configs))
+    out = out if out is not None else Path("reports") / name
+    executor = open_executor(jobs, scheduler, command_line(ctx), threads)
+    try:
+        if not dry_run:
+            check_writable(out)
+        results = _run(ctx, executor, expansion.configs, None if no_cache else cache_dir, no_cache,
+                       dry_run, quiet, as_json)
+    finally:
+        executor.close()
+    if results is None:
+        return
+    from ..report.phase_report import write_sweep_report
+    from ..report.tables import summary_rows
+
+    title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
+    try:
+        manifest = write_sweep_report(results, out, measures, name=name, title=title, command=command_line(ctx),
+                                      notes=expansion.notes, width=width, style=style, formats=formats,
+                                      force=force, on_replace=say_replaced(out))
+    except KeyboardInterrupt:
+        interrupted(ctx, f"the report was not written; {out} is as it was."
+                    + (" The runs are in the cache: the same command writes it at once." if not no_cache else ""))
+    except ValueError as exc:  # the folder changed under us since the check
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
+    _print_result(results, out, manifest, as_json, quiet, summary_rows)
+    bad = sum(r.status != "ok" for r in results)
+    if strict and bad:
+        click.echo(f"Error: {bad} configuration(s) did not finish ok (--strict)", err=True)
+        ctx.exit(EXIT_STRICT)
+
+
+def _grid_name(configs: Sequence[Any]) -> str:
+    from .compare import _grid_name as name
+
+    return name(configs)
+
+
+def _run(ctx: click.Context, executor: Any, configs: Sequence[Any], cache_dir: Path | None, no_cache: bool,
+         dry_run: bool, quiet: bool, as_json: bool) -> list[Any] | None:
+    """Plan, estimate (large sweeps and --dry-run), then run; None after a dry run."""
+    import json
+
+    from ..cache import RunCache
+    from ..runs.estimate import LARGE, describe, estimate, plan_grid
+    from ..runs.execute import run_grid
+
+    cache = None if no_cache else RunCache(cache_dir)
+    plan = plan_grid(configs, cache)
+    est = estimate(plan.todo, executor.workers) if dry_run or len(plan.todo) >= LARGE else None
+    lines = describe(plan, est, executor.describe())
+    if dry_run:
+        if as_json:
+            click.echo(json.dumps({"runs": plan.total, "cached": len(plan.cached), "to_compute": len(plan.todo),
+                                   "estimate": None if est is None else est.__dict__}, indent=2))
+        else:
+            click.echo("\n".join(lines))
+        return None
+    if not (quiet or as_json):
+        click.echo("\n".join(lines), err=True)
+    try:
+        return run_grid(configs, cache=cache, progress=_SweepProgress(not (quiet or as_json), configs),
+                        executor=executor, curves=False)
+    except KeyboardInterrupt:
+        interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
+                    else "nothing was kept (--no-cache); the same command starts over.")
+    except OSError as exc:
+        raise click.ClickException(f"cannot store a run in the cache: {exc.strerror or exc}") from None
+    return None  # pragma: no cover - ctx.exit raises
+
+
+def _print_result(results: Sequence[Any], out: Path, manifest: dict[str, Any], as_json: bool, quiet: bool,
+                  summary_rows: Any) -> None:
+    import json
+
+    if as_json:
+        click.echo(json.dumps({"report": str(out), "manifest": manifest, "summary": summary_rows(results)},
+                              indent=2, default=str))
+        return
+    if quiet:
+        click.echo(str(out / "report.md"))
+        return
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    click.echo(f"{len(results)} runs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for line in manifest.get("findings", []):
+        click.echo("- " + line)
+    click.echo(f"wrote {out}/report.md, report.html, summary.csv, figures/")

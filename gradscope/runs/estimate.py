@@ -1,0 +1,201 @@
+"""Before a large sweep: how many runs, how many are cached, and what the rest will
+cost in time and memory, from a calibration run.
+
+    plan = plan_grid(configs, cache)                  # cached / to compute
+    est = estimate(plan.todo, workers=4)              # calibration runs, a few seconds
+    print(describe(plan, est))
+
+The calibration runs the most expensive kind of run in the grid (cell, size, trials,
+numerics) at two short horizons, T1 and T2, on one thread as the workers do, and fits
+`seconds = a + b T` and `peak memory = m + c T`; every run of the grid is then priced
+at its own T (a kind that was not calibrated is scaled from the nearest one by its
+share of the matrix work, `trials x G x D^3`). The transport gets cheaper per lag after
+its first few hundred lags, so long runs are priced a little high, never low.
+
+May import: `gradscope.runs.executor`, `gradscope.cache`, `gradscope.config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Sequence
+
+from ..cache import RunCache
+from ..config import GATES, Config
+from .executor import run_one
+
+#: Sweeps with at least this many runs to compute print an estimate first.
+LARGE = 16
+#: Kinds of run (cell, size, trials, numerics) calibrated at most; others are scaled.
+MAX_KINDS = 3
+#: The two calibration horizons (steps), each capped at the run's own T.
+HORIZONS = (48, 160)
+
+
+class Plan(NamedTuple):
+    """A grid split into the runs already in the cache and the runs to compute."""
+
+    total: int
+    cached: list[Config]
+    todo: list[Config]
+
+
+def plan_grid(configs: Sequence[Config], cache: RunCache | None) -> Plan:
+    """The distinct configurations of `configs`, split by whether `cache` has them."""
+    unique = list({c.key(): c for c in configs}.values())
+    if cache is None:
+        return Plan(len(unique), [], unique)
+    cached, todo = [], []
+    for c in unique:
+        (cached if cache.get(c, curves=False) is not None else todo).append(c)
+    return Plan(len(unique), cached, todo)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the runs to compute should cost (seconds and bytes)."""
+
+    runs: int
+    workers: int
+    seconds: float  # wall time on `workers` workers
+    run_seconds: float  # the mean time of one run
+    memory: float | None  # peak bytes of one worker (None where RSS cannot be read)
+    calibration: str  # what was run, in words
+
+
+def _kind(c: Config) -> tuple:
+    return (c.cell, c.hidden, c.n_input, c.trials, c.exponents, c.spectral, c.torch_dtype_name, c.device)
+
+
+def _work(c: Config) -> float:
+    """The matrix work of one lag, up to a constant: trials x gate blocks x D^3."""
+    return c.trials * GATES[c.cell] * float(c.state_dim) ** 3 + c.trials * c.exponents * c.state_dim**2
+
+
+def _rss() -> float | None:
+    """This process's resident memory in bytes (Linux `/proc`, else psutil, else None)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import psutil
+
+        return float(psutil.Process().memory_info().rss)
+    except Exception:
+        return None
+
+
+def _measure(compute: Callable[[Config], object], config: Config) -> tuple[float, float | None]:
+    """`(seconds, peak resident bytes above the start)` of `compute(config)`."""
+    start_rss = _rss()
+    peak = [start_rss or 0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], _rss() or 0.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if start_rss is not None:
+        sampler.start()
+    start = time.perf_counter()
+    try:
+        compute(config)
+    finally:
+        seconds = time.perf_counter() - start
+        stop.set()
+        if start_rss is not None:
+            sampler.join()
+    return seconds, (None if start_rss is None else max(0.0, max(peak[0], _rss() or 0.0) - start_rss))
+
+
+def _fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """`(a, b)` of `y = a + b x` through two points (a flat line for one)."""
+    if len(x) < 2 or x[1] == x[0]:
+        return y[-1], 0.0
+    b = max(0.0, (y[1] - y[0]) / (x[1] - x[0]))
+    return max(0.0, y[1] - b * x[1]), b
+
+
+def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], object] = run_one) -> Estimate | None:
+    """Calibrate on the costliest kinds of run in `todo` and price every run of it.
+
+    Returns None when there is nothing to compute.
+    """
+    if not todo:
+        return None
+    kinds: dict[tuple, list[Config]] = {}
+    for c in todo:
+        kinds.setdefault(_kind(c), []).append(c)
+    ranked = sorted(kinds.values(), key=lambda cs: -_work(cs[0]))
+    fits: dict[tuple, tuple[Config, tuple[float, float], tuple[float, float] | None]] = {}
+    for members in ranked[:MAX_KINDS]:
+        probe = max(members, key=lambda c: c.steps)
+        horizons = sorted({min(h, probe.steps) for h in HORIZONS})
+        times, mems = [], []
+        for h in horizons:
+            short = dataclasses.replace(probe, steps=h, transient=min(probe.transient, 200))
+            seconds, memory = _measure(compute, short)
+            times.append(seconds)
+            mems.append(memory)
+        mem_fit = None if any(m is None for m in mems) else _fit(horizons, mems)
+        fits[_kind(probe)] = (probe, _fit(horizons, times), mem_fit)
+    total, peak = 0.0, 0.0
+    for c in todo:
+        probe, (a, b), mem_fit = fits.get(_kind(c)) or min(
+            fits.values(), key=lambda f: abs(math.log(_work(f[0]) / _work(c))))
+        scale = _work(c) / _work(probe)
+        total += scale * (a + b * c.steps)
+        if mem_fit is not None:
+            peak = max(peak, scale * (mem_fit[0] + mem_fit[1] * c.steps))
+    base = _rss()
+    memory = None if base is None or any(f[2] is None for f in fits.values()) else base + peak
+    probes = [f[0] for f in fits.values()]
+    what = ", ".join(f"{p.cell} N={p.hidden} B={p.trials}" for p in probes)
+    shown = sorted({min(h, p.steps) for p in probes for h in HORIZONS})
+    return Estimate(
+        runs=len(todo), workers=workers, seconds=total / max(1, min(workers, len(todo))),
+        run_seconds=total / len(todo), memory=memory,
+        calibration=f"{what} at T = {', '.join(map(str, shown))}",
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _mib(nbytes: float) -> str:
+    return f"{nbytes / 2**20:,.0f} MiB" if nbytes < 2**30 else f"{nbytes / 2**30:.1f} GiB"
+
+
+def describe(plan: Plan, est: Estimate | None, where: str) -> list[str]:
+    """The lines printed before a sweep (and all that `--dry-run` prints)."""
+    lines = [f"{plan.total} runs: {len(plan.cached)} cached, {len(plan.todo)} to compute on {where}"]
+    if est is None:
+        return lines
+    text = (f"estimate: about {_duration(est.seconds)} ({est.run_seconds:.2g} s a run on one thread, "
+            f"{min(est.workers, est.runs)} at a time)")
+    if est.memory is not None:
+        text += f", about {_mib(est.memory)} of memory per worker"
+        try:
+            physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+            physical = None
+        if physical and est.memory * est.workers > 0.8 * physical:
+            text += f" ({_mib(est.memory * est.workers)} in all, more than 80% of this machine's memory: lower --jobs)"
+    lines.append(text)
+    lines.append(f"calibration: {est.calibration}, one thread")
+    return lines
