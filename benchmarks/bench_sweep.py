@@ -162,6 +162,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--busy", action="store_true", help="one busy background process during the rows")
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke run)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs of row A (default 16; more runs show the throughput past the pool's start-up)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -173,7 +175,7 @@ def main(argv=None) -> int:
         spinner.start()
     folder = Path(tempfile.mkdtemp(prefix="gradscope-bench-"))
     try:
-        a = throughput(8 if args.quick else 16, 1 if args.quick else 2)
+        a = throughput(args.runs or (8 if args.quick else 16), 1 if args.quick else 2)
         print(f"A done: {a['ratio']:.2f}x", file=sys.stderr)
         b = overhead(3 if args.quick else 6, folder)
         print(f"B done: {100 * b['overhead_fraction']:.1f}%", file=sys.stderr)
