@@ -228,3 +228,20 @@ def interrupted(ctx: click.Context, what: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
     click.echo(f"Interrupted: {what}", err=True)
     ctx.exit(130)
+
+
+def grid_from_options(config_file: Path | None, overrides: dict[str, list[Any]]) -> tuple[Any, Any, list[Any]]:
+    """`(experiment, expansion, configs)` of `compare` and `sweep`: the TOML file (if any)
+    and the command line's lists expanded, one-line errors for a bad or empty grid, and
+    the checkpoints and custom cells loaded and checked before anything is written."""
+    from ..runs.grid import experiment_grid
+    from .options import check_networks
+
+    try:
+        experiment, expansion = experiment_grid(config_file, overrides=overrides)
+    except ValueError as exc:
+        raise usage_error_for(exc) from None
+    if not expansion.configs:
+        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
+    configs = check_networks(expansion.configs, act_given=all("act" in g for g in experiment.grids))
+    return experiment, expansion, configs

@@ -12,17 +12,21 @@ from typing import Any, Sequence
 import click
 
 from ..config import Config
-from .common import check_writable, command_line, interrupted, say_replaced
+from .common import (
+    check_writable,
+    command_line,
+    grid_from_options,
+    interrupted,
+    say_replaced,
+)
 from .execution import execution_options, open_executor
 from .options import (
     EXIT_STRICT,
     GroupedCommand,
     GroupedOption,
-    check_networks,
     config_options,
     expand_options,
     report_output_options,
-    usage_error_for,
 )
 
 
@@ -90,17 +94,8 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
       gradscope compare --cell rnn,lstm,gru --act sigmoid,tanh -T 500 --name cells
       gradscope compare --checkpoint init.pt,trained.pt --input data.csv --name training
     """
-    from ..runs.grid import experiment_grid
-
     overrides = expand_options(options)
-    try:
-        experiment, expansion = experiment_grid(config_file, overrides=overrides)
-    except ValueError as exc:
-        raise usage_error_for(exc) from None
-    if not expansion.configs:
-        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
-    # checkpoints and custom cells: loaded and checked before anything is written
-    configs = check_networks(expansion.configs, act_given=all("act" in g for g in experiment.grids))
+    experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else _grid_name(configs))
     out = out if out is not None else Path("reports") / name
     check_writable(out)

@@ -11,7 +11,13 @@ from typing import Any, Sequence
 
 import click
 
-from .common import check_writable, command_line, interrupted, say_replaced
+from .common import (
+    check_writable,
+    command_line,
+    grid_from_options,
+    interrupted,
+    say_replaced,
+)
 from .execution import execution_options, open_executor
 from .options import (
     EXIT_STRICT,
@@ -20,7 +26,6 @@ from .options import (
     config_options,
     expand_options,
     report_output_options,
-    usage_error_for,
 )
 
 #: `--measure` choices (the same names as `gradscope.report.phase.MEASURES`, kept here
@@ -100,7 +105,6 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
     Example:
       gradscope sweep --init normal --input zeros --gain 0.5:3:26 --bias-std 0:1:11 -n 256
     """
-    from ..runs.grid import experiment_grid
 
     overrides = expand_options(options)
     if "lambda_1" in measures:
@@ -108,19 +112,14 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
             overrides["exponents"] = [1]
         elif any(str(v).strip() in ("0", "0.0") for v in overrides["exponents"]):  # K, all, or 0
             raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
-    try:
-        experiment, expansion = experiment_grid(config_file, overrides=overrides)
-    except ValueError as exc:
-        raise usage_error_for(exc) from None
-    if not expansion.configs:
-        raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
-    name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(expansion.configs))
+    experiment, expansion, configs = grid_from_options(config_file, overrides)
+    name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(configs))
     out = out if out is not None else Path("reports") / name
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
         if not dry_run:
             check_writable(out)
-        results = _run(ctx, executor, expansion.configs, None if no_cache else cache_dir, no_cache,
+        results = _run(ctx, executor, configs, None if no_cache else cache_dir, no_cache,
                        dry_run, quiet, as_json)
     finally:
         executor.close()
