@@ -299,7 +299,10 @@ def plot_profile(results: Sequence[Result], measure: str, x: str, ax: Axes | Non
         if any_band:
             from matplotlib.patches import Patch
 
-            handles.append(Patch(facecolor="#888888", alpha=0.35, linewidth=0))
+            # one series: its own colour, as drawn; several: grey stands for each one's band
+            one = len(slices) == 1
+            handles.append(Patch(facecolor=series_style(0)[0] if one else "#888888", alpha=0.2 if one else 0.35,
+                                 linewidth=0))
             names.append("10-90% over " + ("seeds" if _seeds(results) > 1 else "trials"))
         ax.figure.legend(handles, names, loc="outside lower center", ncols=legend_columns(ax.figure, names))
     return ax
