@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import click
 
+from ..config import count_or_word
 from .common import (
     check_writable,
     command_line,
@@ -110,7 +111,7 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
     if "lambda_1" in measures:
         if "exponents" not in overrides:
             overrides["exponents"] = [1]
-        elif any(str(v).strip() in ("0", "0.0") for v in overrides["exponents"]):  # K, all, or 0
+        elif any(count_or_word(v) == 0 for v in overrides["exponents"]):  # K, all, or 0
             raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(configs))

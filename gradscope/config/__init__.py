@@ -45,6 +45,16 @@ from .choices import (  # noqa: F401  (the names of a configuration, public here
 )
 
 
+def count_or_word(value: Any) -> Any:
+    """A count or a word (`exponents`, `qr_every`: "all", "auto"), as `Config` stores it:
+    "16" from an option or a grid is 16, a word is lower case; anything else as given."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip().lower()
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """What to measure. Defaults make the bare `gradscope decay` run in seconds."""
@@ -90,13 +100,8 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, name, float(value))
-        # a count or a word ("all", "auto"): "16" from an option or a grid is 16
         for name in _COUNT_OR_WORD:
-            value = getattr(self, name)
-            if isinstance(value, str) and value.strip().isdigit():
-                object.__setattr__(self, name, int(value))
-            elif isinstance(value, str):
-                object.__setattr__(self, name, value.strip().lower())
+            object.__setattr__(self, name, count_or_word(getattr(self, name)))
         validate(self)
 
     # -- derived ---------------------------------------------------------------------

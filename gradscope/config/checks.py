@@ -108,8 +108,9 @@ def _validate_user_network(c: Any) -> None:
         raise ValueError(f"module must be a name in the checkpoint, got {c.module!r}")
     if c.fixed_weights:
         what = "--checkpoint: its weights are fixed" if c.checkpoint else "a custom cell: its constructor makes the weights (--cell-arg)"
+        defaults = _defaults(c)
         for name in _DRAW_FIELDS + (("act", "gate_act") if c.custom else ()):
-            if getattr(c, name) != _defaults(c)[name]:
+            if getattr(c, name) != defaults[name]:
                 raise ValueError(f"{name}={getattr(c, name)!r} has no effect with {what}; drop it")
     if not isinstance(c.input_loop, bool):
         raise ValueError(f"input_loop must be true or false, got {c.input_loop!r}")

@@ -60,7 +60,7 @@ def step_gains(cell, lin: dict, spectral: str, checks: int, seed: int, jac: Tens
     if spectral == "exact":
         jac = cell.jacobian(lin) if jac is None else jac
         return StepGains(host_log(torch.linalg.svdvals(jac)[..., 0]), 0.0, 0, 0)
-    count, trials = _lead(lin)
+    count, trials = lin_lead(lin)
     rng = np.random.default_rng([seed, 7])
     picks = np.sort(rng.choice(count, size=min(checks, count), replace=False))
     who = rng.integers(0, trials, size=picks.size)  # one trial per checked step
@@ -81,28 +81,25 @@ def _log(gain: np.ndarray) -> np.ndarray:
         return np.log(gain)
 
 
-_lead, _take = lin_lead, lin_take
-
-
 def _svd_top(cell, lin: dict, idx: np.ndarray, jac: Tensor | None) -> np.ndarray:
     """Exact `||J_t||_2` `(len(idx), B)` float64 by SVD."""
     if idx.size == 0:
-        return np.zeros((0, _lead(lin)[1]))
+        return np.zeros((0, lin_lead(lin)[1]))
     sel = torch.as_tensor(idx, device=lin_first(lin).device)
-    j = jac[sel] if jac is not None else cell.jacobian(_take(lin, sel))
+    j = jac[sel] if jac is not None else cell.jacobian(lin_take(lin, sel))
     return torch.linalg.svdvals(j)[..., 0].to("cpu", torch.float64).numpy()
 
 
 def _lanczos_gains(cell, lin: dict, tol: float, seed: int, jac: Tensor | None) -> np.ndarray:
     """`||J_t||_2` `(C, B)` by Lanczos on `J^T J` (exact SVD where it does not converge)."""
-    count, trials = _lead(lin)
+    count, trials = lin_lead(lin)
     structured = jac is None and hasattr(cell, "jvp") and hasattr(cell, "vjp")
     if not structured and jac is None:
         jac = cell.jacobian(lin)
 
     def apply(x: Tensor, idx: Tensor) -> Tensor:  # J J^T x: the same top eigenvalue as J^T J
         if structured:
-            sub = _take(lin, idx) if idx.numel() < count else lin
+            sub = lin_take(lin, idx) if idx.numel() < count else lin
             return cell.jjt(sub, x) if hasattr(cell, "jjt") else cell.jvp(sub, cell.vjp(sub, x))
         j = jac[idx]
         return ((x.unsqueeze(-2) @ j) @ j.mT).squeeze(-2)  # row vectors: the fast orientation

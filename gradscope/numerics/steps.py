@@ -23,14 +23,9 @@ from .logspace import stable_norm
 Tensor = torch.Tensor
 
 
-def step_lin(lin: dict, j: int) -> dict:
-    """The linearisation of step j of a chunk (views, no copies)."""
-    return {k: v[j] for k, v in lin.items()}
-
-
 def lin_take(lin, idx):
-    """The steps `idx` of a chunk's linearisation: every tensor in it indexed on its
-    first axis, through the dicts, lists and tuples a cell's `linearize` may return
+    """The steps `idx` of a chunk's linearisation (an int: one step, as views): every
+    tensor in it indexed on its first axis, through the dicts, lists and tuples a cell's `linearize` may return
     (stacked layers hold one per layer)."""
     if isinstance(lin, torch.Tensor):
         return lin[idx]
@@ -110,7 +105,7 @@ class FastSteps:
         self.structured = all(hasattr(cell, m) for m in ("matrix_vjp", "vjp", "jvp", "jacobian_frobenius"))
         # a structured cell's lin is a dict of (C, ...) tensors; others' (stacked layers,
         # custom cells) may be anything their own `jacobian` reads
-        self.steps = [step_lin(lin, j) for j in range(lin_lead(lin)[0])] if self.structured else []
+        self.steps = [lin_take(lin, j) for j in range(lin_lead(lin)[0])] if self.structured else []
         self.jac = None if self.structured else cell.jacobian(lin)
 
     def right(self, q: Tensor, j: int, out: Tensor | None = None) -> Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .logspace import divide_by_norm_, host_log, stable_norm
-from .steps import ExactSteps
+from .steps import ExactSteps, lin_take
 
 Tensor = torch.Tensor
 
@@ -95,7 +95,7 @@ class SweepBase:
                 norms = self.cell.weight_grad_norms(self.lin, vecs[order])[order]
                 out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
             elif "weight_grad" in self.want:
-                lin_rev = {k: t[order] for k, t in self.lin.items()}
+                lin_rev = lin_take(self.lin, order)
                 delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
                 h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
                 norms = stable_norm(delta, -1) * stable_norm(h_prev, -1)
