@@ -165,7 +165,9 @@ def _run(ctx: click.Context, executor: Any, configs: Sequence[Any], cache_dir: P
 
     cache = None if no_cache else RunCache(cache_dir)
     plan = plan_grid(configs, cache)
-    est = estimate(plan.todo, executor.workers) if dry_run or len(plan.todo) >= LARGE else None
+    est = None
+    if dry_run or len(plan.todo) >= LARGE:
+        est = estimate(plan.todo, executor.parallelism, processes=executor.workers)
     lines = describe(plan, est, executor.describe())
     if dry_run:
         if as_json:

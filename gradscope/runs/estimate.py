@@ -9,8 +9,11 @@ The calibration runs the most expensive kind of run in the grid (cell, size, tri
 numerics) at two short horizons, T1 and T2, on one thread as the workers do, and fits
 `seconds = a + b T` and `peak memory = m + c T`; every run of the grid is then priced
 at its own T (a kind that was not calibrated is scaled from the nearest one by its
-share of the matrix work, `trials x G x D^3`). The transport gets cheaper per lag after
-its first few hundred lags, so long runs are priced a little high, never low.
+share of the matrix work, `trials x G x D^3`). An untimed warm-up run comes first: the
+first run of a process pays once for imports, caches and first kernel calls, which
+would otherwise inflate `a` and flatten `b` (runs of T = 1000 were priced at 0.38 s
+against ~1 s). T2 lies past the transport's first 256 lags, which cost more per lag
+than the rest, so that `b` is the long-run cost per step.
 
 May import: `gradscope.runs.executor`, `gradscope.cache`, `gradscope.config`.
 """
@@ -33,8 +36,9 @@ from .executor import run_one
 LARGE = 16
 #: Kinds of run (cell, size, trials, numerics) calibrated at most; others are scaled.
 MAX_KINDS = 3
-#: The two calibration horizons (steps), each capped at the run's own T.
-HORIZONS = (48, 160)
+#: The two calibration horizons (steps), each capped at the run's own T, and the warm-up's.
+HORIZONS = (64, 512)
+WARM_UP = 16
 
 
 class Plan(NamedTuple):
@@ -61,11 +65,12 @@ class Estimate:
     """What the runs to compute should cost (seconds and bytes)."""
 
     runs: int
-    workers: int
+    workers: int  # runs that make progress at once
     seconds: float  # wall time on `workers` workers
     run_seconds: float  # the mean time of one run
     memory: float | None  # peak bytes of one worker (None where RSS cannot be read)
     calibration: str  # what was run, in words
+    processes: int = 0  # worker processes that each hold `memory` (0: `workers`)
 
 
 def _kind(c: Config) -> tuple:
@@ -124,9 +129,12 @@ def _fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     return max(0.0, y[1] - b * x[1]), b
 
 
-def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], object] = run_one) -> Estimate | None:
+def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], object] = run_one,
+             processes: int = 0) -> Estimate | None:
     """Calibrate on the costliest kinds of run in `todo` and price every run of it.
 
+    `workers` runs make progress at once (local workers beyond the cores only share
+    them); `processes` worker processes each hold a run's memory (default: `workers`).
     Returns None when there is nothing to compute.
     """
     if not todo:
@@ -139,6 +147,7 @@ def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], o
     for members in ranked[:MAX_KINDS]:
         probe = max(members, key=lambda c: c.steps)
         horizons = sorted({min(h, probe.steps) for h in HORIZONS})
+        compute(dataclasses.replace(probe, steps=min(WARM_UP, probe.steps), transient=min(probe.transient, WARM_UP)))
         times, mems = [], []
         for h in horizons:
             short = dataclasses.replace(probe, steps=h, transient=min(probe.transient, 200))
@@ -163,7 +172,7 @@ def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], o
     return Estimate(
         runs=len(todo), workers=workers, seconds=total / max(1, min(workers, len(todo))),
         run_seconds=total / len(todo), memory=memory,
-        calibration=f"{what} at T = {', '.join(map(str, shown))}",
+        calibration=f"{what} at T = {', '.join(map(str, shown))}", processes=processes,
     )
 
 
@@ -194,8 +203,9 @@ def describe(plan: Plan, est: Estimate | None, where: str) -> list[str]:
             physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
             physical = None
-        if physical and est.memory * est.workers > 0.8 * physical:
-            text += f" ({_mib(est.memory * est.workers)} in all, more than 80% of this machine's memory: lower --jobs)"
+        held = est.memory * (est.processes or est.workers)
+        if physical and held > 0.8 * physical:
+            text += f" ({_mib(held)} in all, more than 80% of this machine's memory: lower --jobs)"
     lines.append(text)
     lines.append(f"calibration: {est.calibration}, one thread")
     return lines

@@ -128,11 +128,18 @@ class LocalExecutor:
         return self.jobs
 
     @property
+    def parallelism(self) -> int:
+        """How many runs make progress at once: the workers, at most one per core."""
+        return min(self.jobs, default_jobs())
+
+    @property
     def capacity(self) -> int:
         """How many runs to keep submitted (one queued behind each busy worker)."""
         return self.jobs + 1 if self.parallel else 1
 
     def describe(self) -> str:
+        if self.jobs > default_jobs():
+            return f"{self.jobs} local workers on {default_jobs()} cores"
         return f"{self.jobs} local workers" if self.jobs > 1 else "this process"
 
     def start(self, runs: int) -> None:
@@ -288,6 +295,10 @@ class DaskExecutor:
             except Exception:  # pragma: no cover - a scheduler gone away: wait reports it
                 self._asked = (now, 1)
         return self._asked[1]
+
+    @property
+    def parallelism(self) -> int:
+        return self.workers
 
     @property
     def capacity(self) -> int:
