@@ -12,7 +12,8 @@ numerics use when a cell has them (they fall back to `jacobian` otherwise): `jvp
 = `J v`, `vjp(lin, u)` = `J^T u` (v, u `(..., B, D)`), `input_jvp` / `input_vjp` the same
 for `ds_t/dx_t`, `matrix_vjp(lin, q)` = `q @ J` for a matrix of row vectors `(B, M, D)`
 and one step's `lin`, and `jacobian_frobenius(lin)` `(..., B)`; the vanilla RNN also
-`jjt(lin, u)` = `J J^T u` (one product with `W W^T` instead of two).
+`jjt(lin, u)` = `J J^T u` (one product with `W W^T` instead of two), the GRU
+`jacobian_stack(lin)` (J of several steps formed at once, in place).
 
 May import: nothing of gradscope's (torch only).
 """
@@ -202,11 +203,17 @@ class GRUProducts(_RowGram):
 
     def matrix_vjp(self, lin: Any, q: Tensor, out: Tensor | None = None) -> Tensor:
         """`q @ J` for one step, J formed once (`3 N^2` work) and multiplied."""
-        n = self.hidden
-        j = _row_blocks_into(torch.empty((q.shape[0], n, n), dtype=q.dtype, device=q.device),
-                             self.w.weight_hh, self._coefs(lin, True))
-        j.diagonal(dim1=-2, dim2=-1).add_(lin["z"])
-        return torch.bmm(q, j, out=out)
+        return torch.bmm(q, self.jacobian_stack(lin), out=out)
+
+    def jacobian_stack(self, lin: Any) -> Tensor:
+        """J for every step of `lin` `(..., B, N, N)`, formed in place (four passes over
+        it, no temporaries): a few steps at once cost less than one call per step, so fast
+        mode forms the Jacobians of a few lags together (`numerics.steps.FastSteps`)."""
+        n, z = self.hidden, lin["z"]
+        j = torch.empty((*z.shape, n), dtype=z.dtype, device=z.device)
+        _row_blocks_into(j, self.w.weight_hh, self._coefs(lin, True))
+        j.diagonal(dim1=-2, dim2=-1).add_(z)
+        return j
 
     def jacobian_frobenius(self, lin: Any) -> Tensor:
         return self._frobenius([(torch.stack(self._coefs(lin, True), dim=-1), lin["z"])], cross=True)

@@ -38,7 +38,7 @@ Tensor = torch.Tensor
 EXACT_LAGS = 4  # fast mode: exact SVD for lags 0..EXACT_LAGS-1
 PER_LAG = 256  # then blocks of EARLY_SUB lags while the singular subspaces still turn fast,
 EARLY_SUB = 4
-SUB = 16  # then blocks of SUB lags
+SUB = 32  # then blocks of SUB lags
 # A block whose products leave e^+-SAFE_LOG (relative to its start) is done in smaller pieces.
 # Norms and Gram matrices square the entries, so the limit is well inside half the
 # dtype's range; float32 also keeps the squares it drops (below ~1e-38 each) negligible.
