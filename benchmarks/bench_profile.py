@@ -7,8 +7,10 @@ the fast-mode rewrite (engine 3, commit c5056ee) for the "before" column:
     git archive c5056ee gradscope | tar -x -C /tmp/engine3
     PYTHONPATH=/tmp/engine3 python benchmarks/bench_profile.py --label before   # (~3 min)
     python benchmarks/bench_profile.py --table                  # the two side by side
+    python benchmarks/bench_profile.py --label engine5          # a later engine (~1 min)
+    python benchmarks/bench_profile.py --table --labels before,after,engine5
 
-For each configuration (tanh RNN N = 256 one trial, N = 64 eight trials; float32;
+For each configuration (tanh RNN N = 256 one trial, N = 64 eight trials, GRU N = 128; float32;
 T = 2000 by default) it times, in one process and one thread, the floor (T chained
 D x D products of real step Jacobians) and then: the unroll (`simulate`), `transport`
 with one quantity at a time (spectral + RMS, then each of input sensitivity, loss
@@ -37,6 +39,7 @@ from common import (
 CONFIGS = [
     ("rnn N=256", dict(cell="rnn", act="tanh", hidden=256, trials=1, dtype="float32")),
     ("rnn N=64, 8 trials", dict(cell="rnn", act="tanh", hidden=64, trials=8, dtype="float32")),
+    ("gru N=128", dict(cell="gru", act="tanh", hidden=128, trials=1, dtype="float32")),
 ]
 ALL = ("spectral", "rms", "loss_grad", "input_sensitivity", "weight_grad", "step_gain")
 PIECES = [  # row, quantities (None: not a transport call)
@@ -78,12 +81,13 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--table", action="store_true",
-                    help="only print results/profile-before.json and profile-after.json side by side")
+                    help="only print the runs of --labels side by side (results/profile-<label>.json)")
+    ap.add_argument("--labels", default="before,after", help="the runs --table prints (default before,after)")
     args = ap.parse_args(argv)
     if args.table:
         import json
 
-        runs = [json.loads((RESULTS / f"profile-{label}.json").read_text()) for label in ("before", "after")]
+        runs = [json.loads((RESULTS / f"profile-{label}.json").read_text()) for label in args.labels.split(",")]
         print(report(runs))
         return 0
     torch.set_num_threads(1)
@@ -103,12 +107,20 @@ def main(argv=None) -> int:
 def report(runs: list[dict]) -> str:
     """One table per configuration: seconds and multiples of the floor, per run."""
     parts = []
-    for name in runs[0]["configs"]:
-        keys = [k for k in runs[0]["configs"][name] if k != "floor"]
+    names = list(dict.fromkeys(name for r in runs for name in r["configs"]))
+
+    def cell(r: dict, name: str, key: str) -> str:
+        got = r["configs"].get(name)
+        if got is None:
+            return "-"  # a configuration that run did not measure
+        return f"{got[key]:.2f} s" if key == "floor" else f"{got[key]:.2f} s ({got[key] / got['floor']:.2f})"
+
+    for name in names:
+        first = next(r["configs"][name] for r in runs if name in r["configs"])
+        keys = ["floor", *(k for k in first if k != "floor")]
         head = ["piece"] + [f"{r['label']} (x floor)" for r in runs]
-        rows = [[key] + [f"{r['configs'][name][key]:.2f} s ({r['configs'][name][key] / r['configs'][name]['floor']:.2f})"
-                         for r in runs] for key in keys]
-        rows.insert(0, ["floor: T chained products"] + [f"{r['configs'][name]['floor']:.2f} s" for r in runs])
+        rows = [["floor: T chained products" if key == "floor" else key] + [cell(r, name, key) for r in runs]
+                for key in keys]
         parts.append(f"{name}, T = {runs[0]['steps']}, float32, 1 thread\n\n" + table(head, rows))
     return "\n\n".join(parts)
 
