@@ -374,3 +374,15 @@ def test_estimate_counts_local_workers_beyond_the_cores_as_sharing_them(monkeypa
     configs = [Config(hidden=8, trials=2, steps=1000, seed=s) for s in range(8)]
     est = est_mod.estimate(configs, local.parallelism, compute=compute, processes=local.workers)
     assert est.seconds == pytest.approx(8 * 1.0 / 2) and est.processes == 8
+
+
+def test_estimate_runs_a_grid_whose_frame_transient_is_longer_than_the_calibration() -> None:
+    """`--frame-transient 500 -T 2000`: the short calibration runs take the default frame
+    transient instead of failing on one longer than themselves."""
+    from gradscope.runs.estimate import HORIZONS, estimate
+
+    seen = []
+    configs = [Config(hidden=8, trials=2, steps=2000, exponents=1, frame_transient=500, gain=g) for g in (0.5, 1.0)]
+    est = estimate(configs, workers=1, compute=seen.append)
+    assert est is not None and len(seen) == 1 + len(HORIZONS)
+    assert all(c.frame_transient is None and c.steps < 2000 for c in seen)

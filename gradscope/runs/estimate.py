@@ -129,6 +129,14 @@ def _fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     return max(0.0, y[1] - b * x[1]), b
 
 
+def _short(probe: Config, steps: int, transient: int) -> Config:
+    """`probe` over `steps` (and at most `transient` burn-in steps): a calibration run.
+    A frame transient of its own would not fit in so few steps; the default (a tenth of
+    them) costs the same per step."""
+    return dataclasses.replace(probe, steps=steps, transient=min(probe.transient, transient),
+                               frame_transient=None)
+
+
 def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], object] = run_one,
              processes: int = 0) -> Estimate | None:
     """Calibrate on the costliest kinds of run in `todo` and price every run of it.
@@ -147,11 +155,10 @@ def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], o
     for members in ranked[:MAX_KINDS]:
         probe = max(members, key=lambda c: c.steps)
         horizons = sorted({min(h, probe.steps) for h in HORIZONS})
-        compute(dataclasses.replace(probe, steps=min(WARM_UP, probe.steps), transient=min(probe.transient, WARM_UP)))
+        compute(_short(probe, min(WARM_UP, probe.steps), WARM_UP))
         times, mems = [], []
         for h in horizons:
-            short = dataclasses.replace(probe, steps=h, transient=min(probe.transient, 200))
-            seconds, memory = _measure(compute, short)
+            seconds, memory = _measure(compute, _short(probe, h, 200))
             times.append(seconds)
             mems.append(memory)
         mem_fit = None if any(m is None for m in mems) else _fit(horizons, mems)
@@ -195,7 +202,8 @@ def describe(plan: Plan, est: Estimate | None, where: str) -> list[str]:
     lines = [f"{plan.total} runs: {len(plan.cached)} cached, {len(plan.todo)} to compute on {where}"]
     if est is None:
         return lines
-    text = (f"estimate: about {_duration(est.seconds)} ({est.run_seconds:.2g} s a run on one thread, "
+    when = _duration(est.seconds) if est.seconds < 1 else f"about {_duration(est.seconds)}"
+    text = (f"estimate: {when} ({est.run_seconds:.2g} s a run on one thread, "
             f"{min(est.workers, est.runs)} at a time)")
     if est.memory is not None:
         text += f", about {_mib(est.memory)} of memory per worker"
