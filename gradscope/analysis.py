@@ -204,7 +204,7 @@ def spectrum(config: Config, progress: Progress | None = None, strict: bool = Fa
     from .numerics.theory import theory_figures
     from .numerics.threads import check_threads, torch_threads
 
-    _check_device(config)
+    _check_device(config, window=False)  # the spectrum streams the trajectory
     threads = check_threads(threads)
     want_all = config.exponents == "all"
     with torch.no_grad():
@@ -265,9 +265,12 @@ def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | Non
     return stream.result(), Trajectory(empty, empty, stream.done, bad)
 
 
-def _check_device(config: Config) -> None:
+def _check_device(config: Config, window: bool = True) -> None:
     import torch
 
+    from .config.checks import check_memory
+
+    check_memory(config, window)
     if config.device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device cuda was asked for, but torch sees no CUDA device: use --device cpu")
 

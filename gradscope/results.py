@@ -197,17 +197,47 @@ class Result:
             raise ValueError(
                 f"{path} is not a gradscope result (schema_version {SCHEMA_VERSION} expected)"
             )
+        for key in ("config", "summary", "provenance"):
+            if not isinstance(doc.get(key), dict):
+                raise ValueError(f"{path} is not a gradscope result: its {key!r} is "
+                                 f"{'missing' if key not in doc else 'not an object'}")
         try:
             with np.load(path.parent / "curves.npz", allow_pickle=False) as npz:
                 curves = {k: npz[k] for k in npz.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"cannot read {path.parent / 'curves.npz'}: {exc}") from None
+        _check_curves(curves, path.parent / "curves.npz")
         return cls(
             config=Config.from_dict(doc["config"]),
             summary=doc["summary"],
             curves=curves,
             provenance=doc["provenance"],
         )
+
+
+def _check_curves(curves: dict[str, np.ndarray], path: Path) -> None:
+    """Every known curve numeric and of the shape `CURVE_KEYS` gives it, the sizes
+    (B, T, K, ...) the same across curves; ValueError naming the first that is not."""
+    sizes: dict[str, int] = {}
+    lag = curves.get("lag")
+    if lag is not None and lag.ndim == 1 and lag.dtype.kind in "biuf":
+        if len(lag) == 0 or not np.all(np.isfinite(lag)):
+            raise ValueError(f"{path}: lag is {'empty' if len(lag) == 0 else 'not finite'}: no lags to draw")
+        sizes["T"] = len(lag) - 1
+    for key, value in curves.items():
+        spec = CURVE_KEYS.get(key)
+        if spec is None:
+            continue  # a curve of a later version: kept, not checked
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"{path}: {key} holds {value.dtype}, not numbers")
+        dims = [d.strip() for d in spec[1 : spec.index(")")].split(",") if d.strip()]
+        if value.ndim != len(dims):
+            raise ValueError(f"{path}: {key} has shape {value.shape}, expected {spec[: spec.index(')') + 1]}")
+        for name, size in zip(dims, value.shape):
+            base, extra = (name[:-2], 1) if name.endswith("+1") else (name, 0)
+            if sizes.setdefault(base, size - extra) != size - extra:
+                raise ValueError(f"{path}: {key} has shape {value.shape}, which does not match the other "
+                                 f"curves ({base} = {sizes[base]})")
 
 
 def unique_labels(results: Sequence[Result]) -> list[str]:

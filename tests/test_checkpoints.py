@@ -334,3 +334,26 @@ def test_cache_key_follows_the_file_and_not_what_is_inferred(tmp_path):
     torch.save(make_module("lstm", seed=1).state_dict(), path)
     assert config.key() != before
     assert Config().key() == Config(input_loop=False, checkpoint=None).key()  # new options at defaults: old keys
+
+
+def test_refuses_damaged_weights_in_one_line(tmp_path):
+    """No units, a stack whose first layer is missing, sparse or meta tensors."""
+    rnn2 = make_module("rnn", layers=2).state_dict()
+    cases = {
+        "zero.pt": ({"weight_hh": torch.zeros(0, 0), "weight_ih": torch.zeros(0, 3)}, "no units"),
+        "gap.pt": ({k: v for k, v in rnn2.items() if not k.endswith("_l0")}, "weight_hh_l0 is missing"),
+        "sparse.pt": ({**rnn2, "weight_hh_l0": rnn2["weight_hh_l0"].to_sparse()}, "not dense"),
+        "meta.pt": ({**rnn2, "weight_hh_l0": rnn2["weight_hh_l0"].to("meta")}, "not dense"),
+    }
+    for name, (state, needle) in cases.items():
+        torch.save(state, tmp_path / name)
+        assert_refused(["--checkpoint", str(tmp_path / name), "--act", "tanh"], tmp_path / "out", name, needle)
+
+
+def test_exponents_all_means_the_networks_own_state(tmp_path):
+    """`--exponents all` of a 2-layer LSTM: every exponent of its 2 x 2N state, not N."""
+    torch.save(make_module("lstm", layers=2).state_dict(), tmp_path / "lstm2.pt")
+    result = analyze(Config(checkpoint=str(tmp_path / "lstm2.pt"), exponents="all", steps=40, transient=5,
+                            trials=2), threads=1)
+    assert result.config.exponents == 2 * 2 * N
+    assert np.shape(result.curves["lyapunov_spectrum"]) == (2, 2 * 2 * N)

@@ -415,3 +415,30 @@ def test_cuda_without_cuda_is_one_plain_line(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     line = assert_clean_error(run("decay", *SMALL, "--device", "cuda"), 1)
     assert line.startswith("Error: device cuda was asked for") and "RuntimeError" not in line
+
+
+def test_a_run_too_large_for_the_machine_is_refused_before_anything_is_drawn(tmp_path):
+    res = CliRunner().invoke(main, ["decay", "-n", "8", "-T", "30", "--trials", "100000000", "--out",
+                                    str(tmp_path / "out")])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and "GiB" in lines[0] and "--trials" in lines[0], res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_and_sweep_refuse_an_out_that_holds_the_cache(tmp_path):
+    """A report folder is replaced whole: the cache inside it would go with it."""
+    for command in ("compare", "sweep"):
+        out = tmp_path / command
+        res = CliRunner().invoke(main, [command, "-n", "8", "-T", "20", "--transient", "5", "-b", "2", "--gain",
+                                        "0.5,1", "--jobs", "1", "--cache", str(out / "cache"), "--out", str(out)])
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 2 and len(lines) == 1 and "the run cache" in lines[0], res.output
+        assert not out.exists()
+
+
+def test_width_below_one_column_is_refused(tmp_path):
+    """Narrower than 3.25 in (one column), the figures are not tested to fit and do not."""
+    res = CliRunner().invoke(main, ["decay", "-n", "8", "-T", "20", "--width", "3", "--out", str(tmp_path / "o")])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and "between 3.25 and 40" in lines[0], res.output
+    assert not (tmp_path / "o").exists()

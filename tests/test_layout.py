@@ -30,7 +30,7 @@ from gradscope.report.figures import (
 from gradscope.report.sweep import sweep_figure
 from gradscope.results import SUMMARY_KEYS, Result
 
-WIDTHS = (3.25, 3.5, 5.5, 6.75, 7.16)
+WIDTHS = (3.25, 3.5, 5.5, 6.75, 7.16)  # the venues; 3.25 is also the narrowest allowed (MIN_WIDTH)
 STYLES = ("paper", "screen")
 LOG_EPS = math.log(1e-6)
 

@@ -296,3 +296,18 @@ def test_spectrum_command_writes_json_files_and_replots(tmp_path):
                          (["--qr-every", "often"], "qr_every must be"), (["--frame-transient", "300"], "< steps")):
         r = runner.invoke(main, ["spectrum", *small, *bad])
         assert r.exit_code == 2 and message in r.output, (bad, r.output)
+
+
+def test_spectrum_out_of_a_run_that_explodes_at_once_writes_its_numbers_and_no_figure(tmp_path):
+    """No exponent accumulated (non-finite within the transient): result.json, curves and
+    summary are written and say so; no figure is drawn, and the command does not fail."""
+    from click.testing import CliRunner
+
+    from gradscope.cli import main
+
+    out = tmp_path / "run"
+    r = CliRunner().invoke(main, ["spectrum", "-n", "8", "-T", "30", "-b", "2", "--transient", "10", "--act",
+                                  "identity", "--init", "normal", "--gain", "1e100", "--out", str(out)])
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    assert "no figure" in r.output and "nonfinite" in r.output
+    assert {p.name for p in out.iterdir()} == {"result.json", "curves.npz", "summary.txt"}

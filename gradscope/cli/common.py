@@ -76,6 +76,23 @@ def check_writable(directory: Path, force: bool | None = None) -> None:
         raise click.ClickException(f"cannot write to --out {str(directory)!r}: {reason}") from None
 
 
+def check_apart(out: Path, other: Path | None, what: str, inside_ok: bool = False) -> None:
+    """`--out` is replaced whole, so `other` (the cache, the folder being read) must not
+    lie inside it or be it; and, unless `inside_ok`, `--out` must not lie inside `other`."""
+    if other is None:
+        return
+    o, t = out.expanduser().resolve(), other.expanduser().resolve()
+    if o == t and not inside_ok:
+        raise click.UsageError(f"--out {str(out)!r} is {what}: drop --out to redraw it in place, "
+                               "or choose another folder")
+    if o == t or o in t.parents:
+        raise click.UsageError(f"--out {str(out)!r} holds {what} {str(other)!r}, and a folder written "
+                               "by gradscope is replaced whole: choose another --out")
+    if not inside_ok and t in o.parents:
+        raise click.UsageError(f"--out {str(out)!r} lies inside {what} {str(other)!r}, which is never "
+                               "changed: choose a folder outside it")
+
+
 def say_replaced(out: Path) -> Any:
     """The callback that says, in one line on stderr, what a write replaced."""
     return lambda what: click.echo(f"note: replaced {what} in {out}", err=True)
@@ -146,13 +163,21 @@ def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, wi
 
     figure, summary_table, plain_sentence = presentation(stem)
     width = width if width is not None else (3.25 if style == "paper" else 6.75)
+    fig = None
+    if stem == "spectrum":
+        from ..figures.spectrum import has_spectrum
+
+        if not has_spectrum(result):  # the state went non-finite before any exponent was accumulated
+            click.echo(f"no figure: no exponent was accumulated ({result.status}); "
+                       "the summary and result.json say where the run stopped", err=True)
     try:
-        fig = figure(result, width=width, style=style)
+        if stem != "spectrum" or has_spectrum(result):
+            fig = figure(result, width=width, style=style)
         with output_folder(out, force=_force(force)) as folder:
             result.save(folder.path)
             write_text_atomic(folder.path / "summary.txt",
                               render_text(summary_table(result)) + "\n" + plain_sentence(result) + "\n")
-            names = [p.name for p in save_figure(fig, folder.path / stem, formats=formats)]
+            names = [] if fig is None else [p.name for p in save_figure(fig, folder.path / stem, formats=formats)]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:

@@ -13,6 +13,7 @@ import click
 
 from ..config import Config
 from .common import (
+    check_apart,
     check_writable,
     command_line,
     grid_from_options,
@@ -98,6 +99,10 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else _grid_name(configs))
     out = out if out is not None else Path("reports") / name
+    if not no_cache:
+        from ..cache import default_cache_dir
+
+        check_apart(out, cache_dir or default_cache_dir(), "the run cache", inside_ok=True)
     check_writable(out)
     from ..cache import RunCache
     from ..report.tables import summary_rows

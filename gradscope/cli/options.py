@@ -29,6 +29,7 @@ from ..config import (
     SPECTRAL_MODES,
     Config,
 )
+from ..config.choices import MAX_WIDTH, MIN_WIDTH
 
 EXIT_STRICT = 3
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -309,8 +310,9 @@ def _width(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
         width = float(key.removesuffix("in"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither inches nor a venue ({', '.join(VENUES)})") from None
-    if not (math.isfinite(width) and 1.0 <= width <= 40.0):
-        raise click.BadParameter(f"{value!r}: the width must be between 1 and 40 inches")
+    if not (math.isfinite(width) and MIN_WIDTH <= width <= MAX_WIDTH):
+        raise click.BadParameter(f"{value!r}: the width must be between {MIN_WIDTH:g} and {MAX_WIDTH:g} inches "
+                                 "(narrower figures cannot hold their panels and labels)")
     return width
 
 

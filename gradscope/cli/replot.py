@@ -42,9 +42,11 @@ def replot(ctx: click.Context, path: Path, formats: tuple[str, ...] | None, styl
       gradscope replot reports/textbook --width 6.75 --format pdf
     """
     from ..report.replot import replot as redraw
-    from .common import command_line, say_replaced
+    from .common import check_apart, command_line, say_replaced
 
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    if out is not None:
+        check_apart(out, path.parent if path.is_file() else path, "the folder being read")
     try:
         written = redraw(path, width=width, style=style, formats=formats, fontsize=fontsize,
                          select=chosen, out=out, force=force, command=command_line(ctx) if out else None,

@@ -13,6 +13,7 @@ import click
 
 from ..config import count_or_word
 from .common import (
+    check_apart,
     check_writable,
     command_line,
     grid_from_options,
@@ -119,6 +120,10 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
         if not dry_run:
+            if not no_cache:
+                from ..cache import default_cache_dir
+
+                check_apart(out, cache_dir or default_cache_dir(), "the run cache", inside_ok=True)
             check_writable(out)
         results = _run(ctx, executor, configs, None if no_cache else cache_dir, no_cache,
                        dry_run, quiet, as_json)

@@ -25,6 +25,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from ..config.choices import MAX_WIDTH, MIN_WIDTH
 from .logaxis import _log10_label, _log10_ticks, log10_axis, reach_ticks  # noqa: F401  (public here too)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -235,8 +236,9 @@ def resolve_width(width: float | str) -> float:
                 f"width {width!r} is neither inches nor a venue: {', '.join(VENUE_WIDTHS)}"
             ) from None
     width = float(width)
-    if not (math.isfinite(width) and 1.0 <= width <= 40.0):
-        raise ValueError(f"width must be between 1 and 40 inches, got {width!r}")
+    if not (math.isfinite(width) and MIN_WIDTH <= width <= MAX_WIDTH):
+        raise ValueError(f"width must be between {MIN_WIDTH:g} and {MAX_WIDTH:g} inches (narrower figures cannot "
+                         f"hold their panels and labels), got {width!r}")
     return width
 
 

@@ -180,15 +180,21 @@ def _module(state: Mapping[str, Tensor], path: str, prefix: str, cell_module: bo
             layers += 1
     suffix = "" if cell_module else "_l0"
     for name, t in tensors.items():
+        if t.layout != torch.strided or t.device.type == "meta":
+            raise ValueError(f"{where}: {name} is a {t.layout} tensor on {t.device.type}, not dense weights")
         if not t.is_floating_point():
             raise ValueError(f"{where}: {name} holds {t.dtype}, not floating-point weights")
         if not bool(torch.isfinite(t).all()):
             raise ValueError(f"{where}: {name} holds NaN or inf: the checkpoint is damaged")
-    whh, wih = tensors[f"weight_hh{suffix}"], tensors.get(f"weight_ih{suffix}")
+    whh, wih = tensors.get(f"weight_hh{suffix}"), tensors.get(f"weight_ih{suffix}")
+    if whh is None:  # e.g. weight_hh_l1 without weight_hh_l0
+        raise ValueError(f"{where}: weight_hh{suffix} is missing (the layers found start later)")
     if wih is None or whh.ndim != 2 or wih.ndim != 2:
         raise ValueError(f"{where}: weight_hh{suffix} without a 2-d weight_ih{suffix} beside it")
     proj = tensors.get("weight_hr_l0")
     hidden = proj.shape[1] if proj is not None else whh.shape[1]
+    if hidden == 0 or whh.shape[0] == 0:
+        raise ValueError(f"{where}: weight_hh{suffix} has shape {tuple(whh.shape)}: a network of no units")
     gates = whh.shape[0] // hidden
     if whh.shape[0] % hidden or gates not in KINDS:
         raise ValueError(f"{where}: weight_hh{suffix} has shape {tuple(whh.shape)}, which is "

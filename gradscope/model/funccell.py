@@ -67,7 +67,13 @@ class FuncCell:
         chunk_size: int | None = None,
     ) -> None:
         self.tuple_state = not isinstance(state_size, int)
-        self.sizes = tuple(int(n) for n in (state_size if self.tuple_state else (state_size,)))
+        try:
+            if isinstance(state_size, (str, bytes)):
+                raise TypeError
+            self.sizes = tuple(int(n) for n in (state_size if self.tuple_state else (state_size,)))
+        except (TypeError, ValueError):
+            raise ValueError(f"FuncCell: state_size must be a number or a tuple of numbers, "
+                             f"got {state_size!r}") from None
         if not self.sizes or min(self.sizes) < 1 or not isinstance(input_size, int) or input_size < 1:
             raise ValueError(f"FuncCell: state_size {state_size!r} and input_size {input_size!r} must be positive")
         self._step = step

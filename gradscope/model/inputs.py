@@ -179,7 +179,8 @@ class InputDrive:
         """E[x^2] of one input coordinate (the mean-field input variance uses it)."""
         if self.data is None:
             return config_mean_square(self.kind, self.std, self.value)
-        return float(np.mean(np.square(self.data)))
+        with np.errstate(over="ignore"):  # inputs near 1e308: their square is inf, and says so
+            return float(np.mean(np.square(self.data)))
 
 
 class ReplayDrive:

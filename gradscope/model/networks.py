@@ -57,7 +57,8 @@ def user_network(config: Config) -> UserNetwork:
             record["checkpoint"] = config.checkpoint
             record["module"] = config.module
         _check_sizes(config, cell.hidden, cell.input_size, record["state_dim"])
-        resolved = dataclasses.replace(config, hidden=cell.hidden, input_size=cell.input_size).resolved()
+        resolved = dataclasses.replace(config, hidden=cell.hidden, input_size=cell.input_size,
+                                       exponents=_exponents(config, record["state_dim"])).resolved()
         return UserNetwork(resolved, record, custom=cell)
     m = load_checkpoint(config.checkpoint, config.module)
     where = f"checkpoint {config.checkpoint!r}"
@@ -80,7 +81,8 @@ def user_network(config: Config) -> UserNetwork:
         "input_size": m.input_size, "state_dim": dim, "params": m.params_count(),
         "act": config.act + (" (as given: nn.RNN state dicts do not store it)" if m.kind == "rnn" else ""),
     }
-    resolved = dataclasses.replace(config, cell=m.kind, hidden=m.hidden, input_size=m.input_size).resolved()
+    resolved = dataclasses.replace(config, cell=m.kind, hidden=m.hidden, input_size=m.input_size,
+                                   exponents=_exponents(config, dim)).resolved()
     return UserNetwork(resolved, record, module=m)
 
 
@@ -92,8 +94,14 @@ def _check_sizes(config: Config, hidden: int, input_size: int, state_dim: int) -
     if config.input_size not in (None, input_size):
         raise ValueError(f"input_size={config.input_size}, but the network takes {input_size} inputs: "
                          "drop --input-size")
-    if config.exponents > state_dim:
+    if _exponents(config, state_dim) > state_dim:
         raise ValueError(f"exponents must be <= the network's state dimension {state_dim}, got {config.exponents}")
+
+
+def _exponents(config: Config, state_dim: int) -> int:
+    """The exponents asked for, as a number: `all` is the network's own state dimension
+    (a stacked network's or a custom cell's, which the configuration cannot know)."""
+    return state_dim if config.exponents == "all" else int(config.exponents)
 
 
 def build_user_network(net: UserNetwork, streams: list[dict[str, np.random.Generator]], drive: Any) -> tuple:

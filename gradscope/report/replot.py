@@ -166,6 +166,8 @@ def _run(folder: Path, out: Path | None, force: bool, on_replace: Callable[[str]
 
 def _options(manifest: dict[str, Any], width: Any, style: str | None, fontsize: float | None) -> tuple[Any, str, Any]:
     opts = manifest.get("figure_options") or {}
+    if not isinstance(opts, dict):
+        raise ValueError(f"manifest.json: figure_options is {type(opts).__name__}, not an object")
     return (width if width is not None else opts.get("width"), style or opts.get("style") or "paper",
             fontsize if fontsize is not None else opts.get("fontsize"))
 
