@@ -222,7 +222,8 @@ def check_memory(c: Any, window: bool = True) -> None:
 
     item = 4 if (c.dtype or "float64") in ("float32", "float16", "bfloat16") else 8
     n, d, i, b = c.hidden, c.state_dim, c.n_input, c.trials
-    words = b * GATES.get(c.cell, 4) * n * (n + i + 2) + 64 * b * d * d
+    # fast mode's block of 32 lags, each a running product of every trial, and a few more
+    words = b * GATES.get(c.cell, 4) * n * (n + i + 2) + 40 * b * d * d
     if window:
         words += (c.steps + 1) * b * (d + i)
     try:
