@@ -357,3 +357,10 @@ def test_exponents_all_means_the_networks_own_state(tmp_path):
                             trials=2), threads=1)
     assert result.config.exponents == 2 * 2 * N
     assert np.shape(result.curves["lyapunov_spectrum"]) == (2, 2 * 2 * N)
+
+
+def test_refuses_a_cell_and_a_module_under_one_name(tmp_path):
+    state = {**torch.nn.RNNCell(I, N).state_dict(), **make_module("rnn").state_dict()}
+    torch.save(state, tmp_path / "mixed.pt")
+    assert_refused(["--checkpoint", str(tmp_path / "mixed.pt"), "--act", "tanh"], tmp_path / "out",
+                   "both a cell's weight_hh and a module's weight_hh_l0")

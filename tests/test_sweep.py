@@ -185,6 +185,7 @@ def _closed_port() -> int:
     (["--gain", "0:1:10000000"], "more than the limit"),
     (["--gain", "0:1:5000", "--hidden", "8:16"], "more than 10000 combinations"),
     (["--measure", "growth_rate,speed"], "speed: choose from"),
+    (["--measure", ","], "name at least one measure"),
     (["--measure", "lambda_1", "--exponents", "0"], "needs --exponents >= 1"),
     (["--scheduler", "localhost"], "tcp://HOST:PORT"),
     (["--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"], "not both"),

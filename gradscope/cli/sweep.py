@@ -36,7 +36,10 @@ MEASURE_NAMES = ("growth_rate", "rms_growth_rate", "lambda_1", "horizon", "half_
 
 
 def _measures(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
-    items = [v.strip() for text in value for v in text.split(",") if v.strip()] or ["growth_rate"]
+    items = [v.strip() for text in value for v in text.split(",") if v.strip()]
+    if value and not items:  # `--measure ,` or `--measure ''`: nothing named
+        raise click.BadParameter(f"name at least one measure: {', '.join(MEASURE_NAMES)}")
+    items = items or ["growth_rate"]
     bad = [v for v in items if v not in MEASURE_NAMES]
     if bad:
         raise click.BadParameter(f"{', '.join(bad)}: choose from {', '.join(MEASURE_NAMES)}")

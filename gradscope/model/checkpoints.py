@@ -166,7 +166,11 @@ def find_modules(state: Mapping[str, Tensor], path: str) -> list[RecurrentModule
     for key in state:
         m = _WEIGHT_HH.match(key)
         if m:
-            groups.setdefault(m.group("prefix") or "", m.group("layer") is None)
+            prefix, cell = m.group("prefix") or "", m.group("layer") is None
+            if groups.setdefault(prefix, cell) != cell:  # weight_hh and weight_hh_l0 side by side
+                where = repr(prefix) if prefix else "(the whole state dict)"
+                raise ValueError(f"checkpoint {path!r}: module {where} holds both a cell's weight_hh and "
+                                 "a module's weight_hh_l0: save one module's state_dict()")
     return [_module(state, path, prefix, cell) for prefix, cell in groups.items()]
 
 
