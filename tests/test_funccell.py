@@ -194,3 +194,45 @@ def test_readme_custom_cell_example_runs():
     traj = unroll(cell, s0, ReplayDrive(x), 0, 20)
     out = transport(cell, traj.states, traj.inputs, torch.eye(32, dtype=torch.float64)[:8])
     assert np.isfinite(out["log_spectral"]).all() and out["log_spectral"].shape == (8, 21)
+
+
+FAILS_LATER = """
+import torch
+
+class FailsLater(torch.nn.Module):
+    def __init__(self, hidden_size=4, input_size=4, how="key"):
+        super().__init__()
+        self.hidden_size, self.input_size, self.how, self.calls = hidden_size, input_size, how, 0
+        self.weight_hh = torch.nn.Parameter(0.1 * torch.eye(hidden_size))
+
+    def forward(self, x, h):
+        self.calls += 1
+        if self.calls > 3 and self.how == "key":
+            raise KeyError("a key the cell lost")
+        if self.calls > 3 and self.how == "tuple":
+            return (h, h)
+        return torch.tanh(h @ self.weight_hh + x)
+"""
+
+
+def test_a_custom_cell_that_fails_mid_run_is_one_line_naming_its_code(tmp_path, monkeypatch):
+    """What the user's step raises after the first steps (or returns), with file:line, exit 1."""
+    from click.testing import CliRunner
+
+    from gradscope.cli import main
+
+    (tmp_path / "gs_fails_later.py").write_text(FAILS_LATER)
+    monkeypatch.chdir(tmp_path)
+    try:
+        for how, needle in (("key", "its step raised KeyError: 'a key the cell lost' (at gs_fails_later.py:13)"),
+                            ("tuple", "its step returned tuple per example")):
+            res = CliRunner().invoke(main, ["decay", "--cell", "gs_fails_later:FailsLater", "--cell-arg",
+                                            f"how={how}", "-T", "10", "--transient", "2", "-b", "2",
+                                            "--out", str(tmp_path / how)])
+            lines = res.output.strip().splitlines()
+            assert res.exit_code == 1 and len(lines) == 1 and needle in lines[0], res.output
+            assert not (tmp_path / how).exists()
+    finally:
+        import sys
+
+        sys.modules.pop("gs_fails_later", None)

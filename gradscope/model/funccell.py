@@ -24,6 +24,7 @@ May import: nothing of gradscope's (torch only).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -149,13 +150,19 @@ class FuncCell:
         return self._cast[key]
 
     def _map(self, fn: Callable[..., Any], tensors: Sequence[Tensor], chunk: int | None = None) -> Any:
-        """`fn(one row of each tensor, params)` over the trial axis and any leading axes."""
+        """`fn(one row of each tensor, params)` over the trial axis and any leading axes.
+        What the user's code raises comes back as a one-line `CustomCellError`."""
         lead, trials = tensors[0].shape[:-2], tensors[0].shape[-2]
         flat = [t.reshape(-1, trials, t.shape[-1]) for t in tensors]
         dims = (0,) * len(flat)
         inner = vmap(fn, in_dims=(*dims, 0 if self.per_trial else None))
-        out = vmap(inner, in_dims=(*dims, None), chunk_size=chunk)(*flat, self._params(tensors[0]))
-        return torch.utils._pytree.tree_map(lambda o: o.reshape(*lead, trials, *o.shape[2:]), out)
+        try:
+            out = vmap(inner, in_dims=(*dims, None), chunk_size=chunk)(*flat, self._params(tensors[0]))
+            return torch.utils._pytree.tree_map(lambda o: o.reshape(*lead, trials, *o.shape[2:]), out)
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:
+            raise CustomCellError(f"custom cell: its step raised {_describe(exc)}") from None
 
     def _chunk(self, trials: int) -> int:
         if self.chunk_size is not None:
@@ -165,7 +172,12 @@ class FuncCell:
 
     def step(self, s: Tensor, x: Tensor) -> Tensor:
         """`s_t = F(s_{t-1}, x_t)`: states `(..., B, D)`, inputs `(..., B, I)`."""
-        return self._map(self._f, (s, x))
+        out = self._map(self._f, (s, x))
+        if not isinstance(out, Tensor) or tuple(out.shape) != tuple(s.shape):
+            got = tuple(out.shape[s.ndim - 1 :]) if isinstance(out, Tensor) else type(out).__name__
+            raise CustomCellError(f"custom cell: its step returned {got} per example; the declared state has "
+                                  f"{self.state_dim} numbers ({self.sizes})")
+        return out
 
     def linearize(self, s: Tensor, x: Tensor) -> dict[str, Tensor]:
         """Both Jacobians at `(s_{t-1}, x_t)` in one `jacrev` pass, chunked over steps."""
@@ -194,14 +206,39 @@ class FuncCell:
         return sum(int(v[0].numel() if self.per_trial else v.numel()) for v in self.params.values())
 
     def check(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> None:
-        """One step on zeros: a step that returns the wrong shape says so, in one line."""
-        s = torch.zeros((1, self.trials if self.per_trial else 1, self.state_dim), dtype=dtype, device=device)
-        x = torch.zeros((1, s.shape[1], self.input_size), dtype=dtype, device=device)
+        """One step on zeros: a step that raises, or returns the wrong shape, says so in one line."""
         try:
-            out = self.step(s, x)
+            s = torch.zeros((1, self.trials if self.per_trial else 1, self.state_dim), dtype=dtype, device=device)
+            x = torch.zeros((1, s.shape[1], self.input_size), dtype=dtype, device=device)
+        except (RuntimeError, MemoryError):
+            raise ValueError(f"custom cell: its state ({self.state_dim} numbers) and input ({self.input_size}) "
+                             "do not fit in memory") from None
+        try:
+            self.step(s, x)
+        except CustomCellError as exc:
+            raise ValueError(str(exc).replace("its step raised", "one step on zeros raised")) from None
         except Exception as exc:  # the user's code: say what it raised, in one line
-            raise ValueError(f"custom cell: one step on zeros raised {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
-        if tuple(out.shape) != tuple(s.shape):
-            raise ValueError(f"custom cell: its step returned {tuple(out.shape[2:])} per example; "
-                             f"the declared state has {self.state_dim} numbers ({self.sizes})")
+            raise ValueError(f"custom cell: one step on zeros raised {_describe(exc)}") from None
+
+
+class CustomCellError(RuntimeError):
+    """What a custom cell's own code raised, in one line (the CLI prints it as it is)."""
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: first line of the message (file:line in the user's code)`, never raising."""
+    import traceback
+
+    try:
+        text = str(exc).splitlines()[0] if str(exc) else ""
+    except Exception:
+        text = "(its message could not be printed)"
+    where = ""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if "/torch/" not in f.filename and "/gradscope/" not in f.filename]
+        if frames:
+            where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})"
+    except Exception:
+        pass
+    return f"{type(exc).__name__}: {text}{where}"[:300]

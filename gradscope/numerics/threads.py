@@ -105,6 +105,9 @@ def check_threads(threads: int | None) -> int | None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer (or None: the engine chooses), got {threads!r}")
+    cores = os.cpu_count() or 1
+    if threads > 4 * cores:  # more only oversubscribe the cores (and can exhaust the OS's threads)
+        raise ValueError(f"threads={threads}: this machine has {cores} cores; use at most {4 * cores}")
     return threads
 
 
