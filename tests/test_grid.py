@@ -276,3 +276,27 @@ def test_union_limit_counts_every_grid() -> None:
 
     with pytest.raises(ValueError, match="combinations in all"):
         expand_grids([{"seed": "1:6"}, {"seed": "7:12"}], limit=10)
+
+
+def test_experiment_files_that_never_end_or_nest_without_end_are_refused_unread(tmp_path):
+    """A FIFO or a device (opening one would block or never end), a file over 1 MiB, and
+    TOML nested past Python's recursion limit: each one line, nothing hangs."""
+    import os
+
+    from gradscope.runs.grid import load_experiment
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_experiment(fifo)
+    if Path("/dev/zero").exists():
+        with pytest.raises(ValueError, match="not a regular file"):
+            load_experiment("/dev/zero")
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * 200_000)
+    with pytest.raises(ValueError, match="larger than 1 MiB"):
+        load_experiment(big)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_experiment(deep)

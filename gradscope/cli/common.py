@@ -81,7 +81,10 @@ def check_apart(out: Path, other: Path | None, what: str, inside_ok: bool = Fals
     lie inside it or be it; and, unless `inside_ok`, `--out` must not lie inside `other`."""
     if other is None:
         return
-    o, t = out.expanduser().resolve(), other.expanduser().resolve()
+    try:
+        o, t = out.expanduser().resolve(), other.expanduser().resolve()
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop
+        raise click.UsageError(f"--out {str(out)!r} is not a usable path ({exc})") from None
     if o == t and not inside_ok:
         raise click.UsageError(f"--out {str(out)!r} is {what}: drop --out to redraw it in place, "
                                "or choose another folder")

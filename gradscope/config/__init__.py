@@ -230,9 +230,11 @@ _SYMBOLS = {("antisymmetric", "step_size"): "eps", ("antisymmetric", "diffusion"
 def _file_digest(path: str) -> str | None:
     """sha256 of a file's bytes (None when it cannot be read: the run will say why)."""
     try:
+        if not os.path.isfile(path):  # a device, a FIFO (/dev/zero never ends): the run will say why
+            return None
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

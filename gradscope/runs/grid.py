@@ -219,6 +219,8 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{where}: nested too deeply to be an experiment file") from None
     unknown = sorted(set(doc) - set(EXPERIMENT_KEYS))
     if unknown:
         raise ValueError(
@@ -249,10 +251,21 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     """Read an experiment file (TOML, never executed); the name defaults to its stem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if not path.is_file():  # a folder, a device or a FIFO: never read (/dev/zero does not end)
+            raise ValueError(f"cannot read {path}: not a regular file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_EXPERIMENT_BYTES + 1)
+        if len(data) > MAX_EXPERIMENT_BYTES:
+            raise ValueError(f"cannot read {path}: larger than {MAX_EXPERIMENT_BYTES >> 20} MiB, "
+                             "which no experiment file needs")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     return parse_experiment(text, name=path.stem, path=path)
+
+
+#: Experiment files larger than this are refused unread.
+MAX_EXPERIMENT_BYTES = 1 << 20
 
 
 def experiment_grid(
