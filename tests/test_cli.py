@@ -456,3 +456,20 @@ def test_a_device_as_input_file_is_refused_without_reading_it(tmp_path):
         res = CliRunner().invoke(main, args)
         lines = [ln for ln in res.output.splitlines() if ln.strip()]
         assert res.exit_code == 2 and len(lines) == 1 and "not a file" in lines[0], res.output
+
+
+def test_report_names_that_are_paths_are_refused(tmp_path):
+    for name in ("..", "../elsewhere", "/tmp/abs"):
+        res = CliRunner().invoke(main, ["compare", "-n", "8", "-T", "20", "-b", "2", "--act", "tanh,relu",
+                                        "--name", name, "--cache", str(tmp_path / "cache")])
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 2 and len(lines) == 1 and "cannot name a folder under reports/" in lines[0], res.output
+
+
+def test_json_stays_json_when_float32_weights_overflow():
+    """gain 1e40 in float32: W_hh is inf; LAPACK would print its own error to stdout."""
+    proc = subprocess.run([sys.executable, "-m", "gradscope", "decay", "-n", "8", "-T", "20", "-b", "2", "--dtype",
+                           "float32", "--act", "relu", "--init", "normal", "--gain", "1e40", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["status"] == "nonfinite"

@@ -300,3 +300,22 @@ def test_experiment_files_that_never_end_or_nest_without_end_are_refused_unread(
     deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n")
     with pytest.raises(ValueError, match="nested too deeply"):
         load_experiment(deep)
+
+
+def test_an_experiment_file_names_data_never_code_or_paths(tmp_path):
+    """`cell = "subprocess:Popen"` would import and call code named by the file; a `name`
+    of '', '..' or a path would write (and replace) reports outside reports/NAME."""
+    from gradscope.runs.grid import parse_experiment
+
+    marker = tmp_path / "ran"
+    with pytest.raises(ValueError, match="never runs code from a config file"):
+        parse_experiment(f'[grid]\ncell = "subprocess:Popen"\ncell_args = "args=touch {marker};shell=true"\n')
+    with pytest.raises(ValueError, match="never runs code"):
+        parse_experiment('[grid]\ncell = ["rnn", "os:system"]\n')
+    assert not marker.exists()
+    import json
+
+    for name in ("", ".", "..", "../escape", "/tmp/abs", "a\nb", "a\x00b"):
+        with pytest.raises(ValueError, match="one folder's name"):
+            parse_experiment(f"name = {json.dumps(name)}\n[grid]\ncell = \"rnn\"\n")
+    assert parse_experiment('name = "cells-2"\n[grid]\ncell = "rnn"\n').name == "cells-2"

@@ -616,3 +616,29 @@ def test_replot_out_never_replaces_or_enters_the_folder_it_reads(
     _one_line_error(_cli_replot(str(src), "--out", str(src / "redrawn")), "inside")
     _one_line_error(_cli_replot(str(src), "--out", str(src)), "drop --out")
     assert sorted(p.relative_to(src) for p in src.rglob("*")) == before
+
+
+def test_ctrl_c_while_a_finished_report_replaces_the_old_one_waits_until_it_is_done(tmp_path, monkeypatch):
+    """A SIGINT that lands between the two renames of the swap (or in the removal of the
+    old folder) is held off: the new report stands whole, no hidden copy is left behind."""
+    import os
+    import signal
+
+    from gradscope.report import folder as folder_mod
+
+    target = tmp_path / "report"
+    target.mkdir()
+    (target / "manifest.json").write_text(json.dumps({"config_keys": [], "artefacts": {}, "which": "old"}))
+    real_replace, calls = os.replace, []
+
+    def replace_with_interrupt(src, dst):
+        calls.append(dst)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right after the old report moved aside
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(folder_mod.os, "replace", replace_with_interrupt)
+    with folder_mod.output_folder(target) as out:
+        (out.path / "manifest.json").write_text(json.dumps({"config_keys": [], "artefacts": {}, "which": "new"}))
+    assert json.loads((target / "manifest.json").read_text())["which"] == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no .report.*.old or .partial left

@@ -98,6 +98,12 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     overrides = expand_options(options)
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else _grid_name(configs))
+    if out is None:
+        from ..runs.grid import plain_name
+
+        if not plain_name(name):
+            raise click.BadParameter(f"{name!r} cannot name a folder under reports/: give a plain name "
+                                     "(no '/', not '.' or '..') or --out DIR", param_hint="'--name'")
     out = out if out is not None else Path("reports") / name
     if not no_cache:
         from ..cache import default_cache_dir

@@ -119,6 +119,12 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
             raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(configs))
+    if out is None:
+        from ..runs.grid import plain_name
+
+        if not plain_name(name):
+            raise click.BadParameter(f"{name!r} cannot name a folder under reports/: give a plain name "
+                                     "(no '/', not '.' or '..') or --out DIR", param_hint="'--name'")
     out = out if out is not None else Path("reports") / name
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:

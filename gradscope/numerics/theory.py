@@ -112,7 +112,11 @@ def _fixed_point(excess, zero_is_fixed: bool) -> float:
 
 def pascanu_rate(weight_hh: torch.Tensor, gamma: float) -> np.ndarray:
     """Per-trial `log(gamma sigma_max(W_hh))` for `weight_hh` `(B, N, N)`."""
-    smax = torch.linalg.svdvals(weight_hh.to(torch.float64))[:, 0].cpu().numpy()
+    w = weight_hh.to(torch.float64)
+    finite = torch.isfinite(w).all(dim=(-2, -1))
+    smax = np.full(w.shape[0], np.inf)  # weights that overflowed (float32, a huge gain): no bound
+    if bool(finite.any()):  # LAPACK on inf entries prints an error of its own to stdout
+        smax[finite.cpu().numpy()] = torch.linalg.svdvals(w[finite])[:, 0].cpu().numpy()
     with np.errstate(divide="ignore"):
         return np.log(gamma * smax)
 

@@ -128,14 +128,34 @@ def output_folder(path: str | os.PathLike, force: bool = False, option: str = "-
             for name in keep:
                 if (target / name).exists() and not (stage / name).exists():
                     os.replace(target / name, stage / name)
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / "folder")
-            os.replace(stage, target)
-            shutil.rmtree(old, ignore_errors=True)
+            with _uninterrupted():  # half-swapped, --out would be gone and the old folder hidden
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+                os.replace(target, old / "folder")
+                os.replace(stage, target)
+                shutil.rmtree(old, ignore_errors=True)
         else:
-            if state == EMPTY:
-                target.rmdir()
-            os.replace(stage, target)
+            with _uninterrupted():
+                if state == EMPTY:
+                    target.rmdir()
+                os.replace(stage, target)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C (SIGINT) is held off until the block is done: the report is then written
+    whole, and the interrupt, come too late to stop anything, is dropped. Only in the
+    main thread, where Python delivers signals."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

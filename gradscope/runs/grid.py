@@ -230,6 +230,9 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
     for key in ("name", "title"):
         if key in doc and not isinstance(doc[key], str):
             raise ValueError(f"{where}: {key} must be a string")
+    if "name" in doc and not plain_name(doc["name"]):
+        raise ValueError(f"{where}: name {doc['name']!r} must be one folder's name (it names reports/NAME): "
+                         "printable, no '/' or '\\', not empty, '.' or '..'")
     base = {k: v[0] for k, v in _parse_table(doc.get("base", {}), where, "[base]", scalars=True).items()}
     raw = doc.get("grid", {})
     if isinstance(raw, list):
@@ -240,11 +243,24 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
         grids = [_parse_table(raw, where, "[grid]")]
     else:
         raise ValueError(f"{where}: grid must be a table ([grid]) or tables ([[grid]])")
+    for table in (base, *grids):  # an experiment file names data, never code to import and call
+        for cell in table.get("cell", []) if isinstance(table.get("cell"), list) else [table.get("cell")]:
+            if isinstance(cell, str) and ":" in cell:
+                raise ValueError(f"{where}: cell {cell!r} is code (module:Name), which an experiment file "
+                                 "may not name: gradscope never runs code from a config file; give "
+                                 "--cell module:Name on the command line instead")
     exp_name = doc.get("name", name)
     return Experiment(
         name=exp_name, title=doc.get("title", exp_name), grid=grids[0], path=path,
         grids=grids, base=base,
     )
+
+
+def plain_name(name: str) -> bool:
+    """Whether `name` can name a report folder under `reports/` and nothing else: one
+    path component, printable, not empty, `.` or `..`."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
+            and "/" not in name and "\\" not in name and name.isprintable() and len(name) <= 200)
 
 
 def load_experiment(path: str | os.PathLike) -> Experiment:
