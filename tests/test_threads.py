@@ -51,6 +51,18 @@ def test_bad_thread_counts_are_refused(bad):
         check_threads(bad)
 
 
+def test_more_threads_than_four_per_core_are_refused_in_one_line():
+    """1000 threads on 2 cores made libgomp abort with a line of its own."""
+    import os
+
+    too_many = 4 * (os.cpu_count() or 1) + 1
+    with pytest.raises(ValueError, match="cores; use at most"):
+        check_threads(too_many)
+    res = CliRunner().invoke(main, ["decay", "-n", "8", "-T", "10", "--threads", str(too_many)])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith("Error:"), res.output
+
+
 def test_analyze_records_the_threads_it_used():
     config = Config(hidden=8, steps=40, trials=2, transient=10)
     assert analyze(config, threads=2).provenance["threads"] == 2
