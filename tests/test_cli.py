@@ -473,3 +473,11 @@ def test_json_stays_json_when_float32_weights_overflow():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["summary"]["status"] == "nonfinite"
+
+
+def test_cells_gain_must_be_finite_and_replot_select_must_name_something(tmp_path):
+    for args, needle in ((["cells", "-g", "nan"], "not a finite number"), (["cells", "-g", "inf"], "not a finite"),
+                         (["replot", str(tmp_path), "--select", ",", "--out", str(tmp_path / "o")], "at least one")):
+        res = CliRunner().invoke(main, args)
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 2 and len(lines) == 1 and needle in lines[0], res.output

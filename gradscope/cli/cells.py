@@ -28,9 +28,14 @@ def cells(hidden: int, input_size: int | None, init: str, gain: float) -> None:
     Example:
       gradscope cells -n 128 --init orthogonal
     """
+    import math
+
     from rich.console import Console
 
     from ..figures.tables import cells_table
+
+    if not math.isfinite(gain):
+        raise click.BadParameter(f"{gain} is not a finite number", param_hint="'--gain'")
 
     try:
         renderable = cells_table(hidden, input_size if input_size is not None else hidden, init, gain)

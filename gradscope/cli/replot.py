@@ -44,7 +44,9 @@ def replot(ctx: click.Context, path: Path, formats: tuple[str, ...] | None, styl
     from ..report.replot import replot as redraw
     from .common import check_apart, command_line, say_replaced
 
-    chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    chosen = [s.strip() for s in select.split(",") if s.strip()] if select is not None else None
+    if chosen == []:  # `--select ""` or `--select ,`: naming nothing is not naming everything
+        raise click.BadParameter("name at least one config id or label", param_hint="'--select'")
     if out is not None:
         check_apart(out, path.parent if path.is_file() else path, "the folder being read")
     try:
