@@ -96,6 +96,24 @@ def check_apart(out: Path, other: Path | None, what: str, inside_ok: bool = Fals
                                "changed: choose a folder outside it")
 
 
+def report_folder(out: Path | None, name: str, cache_dir: Path | None, no_cache: bool,
+                  check_cache: bool = True) -> Path:
+    """`--out`, or `reports/NAME` (NAME must be one folder's name, never a path); and,
+    with `check_cache`, not a folder that holds the run cache (it is replaced whole)."""
+    if out is None:
+        from ..config.checks import plain_name
+
+        if not plain_name(name):
+            raise click.BadParameter(f"{name!r} cannot name a folder under reports/: give a plain name "
+                                     "(no '/', not '.' or '..') or --out DIR", param_hint="'--name'")
+        out = Path("reports") / name
+    if check_cache and not no_cache:
+        from ..cache import default_cache_dir
+
+        check_apart(out, cache_dir or default_cache_dir(), "the run cache", inside_ok=True)
+    return out
+
+
 def say_replaced(out: Path) -> Any:
     """The callback that says, in one line on stderr, what a write replaced."""
     return lambda what: click.echo(f"note: replaced {what} in {out}", err=True)
@@ -166,16 +184,16 @@ def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, wi
 
     figure, summary_table, plain_sentence = presentation(stem)
     width = width if width is not None else (3.25 if style == "paper" else 6.75)
-    fig = None
+    drawable = True
     if stem == "spectrum":
         from ..figures.spectrum import has_spectrum
 
-        if not has_spectrum(result):  # the state went non-finite before any exponent was accumulated
+        drawable = has_spectrum(result)
+        if not drawable:  # the state went non-finite before any exponent was accumulated
             click.echo(f"no figure: no exponent was accumulated ({result.status}); "
                        "the summary and result.json say where the run stopped", err=True)
     try:
-        if stem != "spectrum" or has_spectrum(result):
-            fig = figure(result, width=width, style=style)
+        fig = figure(result, width=width, style=style) if drawable else None
         with output_folder(out, force=_force(force)) as folder:
             result.save(folder.path)
             write_text_atomic(folder.path / "summary.txt",

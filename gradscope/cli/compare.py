@@ -13,11 +13,11 @@ import click
 
 from ..config import Config
 from .common import (
-    check_apart,
     check_writable,
     command_line,
     grid_from_options,
     interrupted,
+    report_folder,
     say_replaced,
 )
 from .execution import execution_options, open_executor
@@ -98,17 +98,7 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     overrides = expand_options(options)
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else _grid_name(configs))
-    if out is None:
-        from ..runs.grid import plain_name
-
-        if not plain_name(name):
-            raise click.BadParameter(f"{name!r} cannot name a folder under reports/: give a plain name "
-                                     "(no '/', not '.' or '..') or --out DIR", param_hint="'--name'")
-    out = out if out is not None else Path("reports") / name
-    if not no_cache:
-        from ..cache import default_cache_dir
-
-        check_apart(out, cache_dir or default_cache_dir(), "the run cache", inside_ok=True)
+    out = report_folder(out, name, cache_dir, no_cache)
     check_writable(out)
     from ..cache import RunCache
     from ..report.tables import summary_rows

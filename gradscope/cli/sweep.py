@@ -13,11 +13,11 @@ import click
 
 from ..config import count_or_word
 from .common import (
-    check_apart,
     check_writable,
     command_line,
     grid_from_options,
     interrupted,
+    report_folder,
     say_replaced,
 )
 from .execution import execution_options, open_executor
@@ -119,20 +119,10 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
             raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
     experiment, expansion, configs = grid_from_options(config_file, overrides)
     name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(configs))
-    if out is None:
-        from ..runs.grid import plain_name
-
-        if not plain_name(name):
-            raise click.BadParameter(f"{name!r} cannot name a folder under reports/: give a plain name "
-                                     "(no '/', not '.' or '..') or --out DIR", param_hint="'--name'")
-    out = out if out is not None else Path("reports") / name
+    out = report_folder(out, name, cache_dir, no_cache, check_cache=not dry_run)
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
         if not dry_run:
-            if not no_cache:
-                from ..cache import default_cache_dir
-
-                check_apart(out, cache_dir or default_cache_dir(), "the run cache", inside_ok=True)
             check_writable(out)
         results = _run(ctx, executor, configs, None if no_cache else cache_dir, no_cache,
                        dry_run, quiet, as_json)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from typing import Any
 
@@ -209,15 +210,11 @@ def _validate_spectrum(c: Any) -> None:
             )
 
 
-
-
 def check_memory(c: Any, window: bool = True) -> None:
     """Refuse, before anything is drawn, a run whose arrays would not fit in this machine's
     memory: the weights of every trial and (`window`: `analyze`, not the streamed
     spectrum) the window's states and inputs, with room for the sweep's running products.
     Sizes are the configuration's (a checkpoint's own are checked when it is loaded)."""
-    import os
-
     from .choices import GATES
 
     item = 4 if (c.dtype or "float64") in ("float32", "float16", "bfloat16") else 8
@@ -234,3 +231,10 @@ def check_memory(c: Any, window: bool = True) -> None:
         raise ValueError(
             f"this run needs about {words * item / 2**30:,.1f} GiB (trials={b}, hidden={n}, steps={c.steps}) "
             f"and this machine has {physical / 2**30:,.1f} GiB: lower --trials, --hidden or --steps")
+
+
+def plain_name(name: str) -> bool:
+    """Whether `name` can name a report folder under `reports/` and nothing else: one
+    path component, printable, not empty, `.` or `..`."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and os.path.basename(name) == name
+            and "/" not in name and "\\" not in name and name.isprintable() and len(name) <= 200)

@@ -200,7 +200,9 @@ def load_report_results(report_dir: str | os.PathLike) -> tuple[dict[str, Any], 
                          "not recomputed)")
     if not keys:
         raise ValueError(f"{report_dir} holds no runs (no manifest.json or runs/*/result.json)")
-    bad = [k for k in keys if not isinstance(k, str) or Path(k).name != k or k in ("", ".", "..")]
+    from ..config.checks import plain_name
+
+    bad = [k for k in keys if not plain_name(k)]
     if bad:  # a key names a folder under runs/, never a path out of the report
         raise ValueError(f"{report_dir}/manifest.json: config key {bad[0]!r} is not a run folder's name")
     results = [Result.load(report_dir / "runs" / key) for key in keys]

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from ..config import Config
+from ..config.checks import plain_name
 from .ranges import MAX_CONFIGS, _kind, normalize_values
 
 if sys.version_info >= (3, 11):
@@ -254,13 +255,6 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
         name=exp_name, title=doc.get("title", exp_name), grid=grids[0], path=path,
         grids=grids, base=base,
     )
-
-
-def plain_name(name: str) -> bool:
-    """Whether `name` can name a report folder under `reports/` and nothing else: one
-    path component, printable, not empty, `.` or `..`."""
-    return (isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
-            and "/" not in name and "\\" not in name and name.isprintable() and len(name) <= 200)
 
 
 def load_experiment(path: str | os.PathLike) -> Experiment:
