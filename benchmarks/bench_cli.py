@@ -10,7 +10,11 @@ Run from the repository root (the `gradscope` command of this environment is use
 Rows:
 
     examples  each `gradscope decay` example of the README, wall time of the whole command
-              (Python start-up, imports, unroll, every quantity, summary, files)
+              (Python start-up, imports, unroll, every quantity, summary, files), after
+              one untimed run that writes gradscope's bytecode cache (as a user's first
+              command does; PYTHONDONTWRITEBYTECODE is dropped for the commands), and
+              beside them `python -c "import torch"` in the same environment: the part
+              of each command that is Python and torch starting
     loaded    `gradscope decay --cell rnn --act tanh --steps 500` (the issue's case) and
               `gradscope compare --cell rnn,lstm,gru --act sigmoid,tanh,relu --steps 500`,
               idle and with one busy process: the busy/idle ratio (target <= 2.5); the
@@ -79,6 +83,20 @@ BIG_CHILD = textwrap.dedent(
 )
 
 
+# a user's Python writes and reads bytecode caches; a sandbox may switch that off
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"NO_COLOR": "1"}
+
+
+def import_torch_seconds(repeat: int = 3) -> float:
+    """The best of `repeat` wall times of a Python that imports torch and exits at once."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import os, torch; os._exit(0)"], check=True, env=ENV)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def run(command: str, tmp: str) -> dict:
     """Wall time and exit code of one command line (its output discarded)."""
     argv = command.format(tmp=tmp).split()
@@ -86,7 +104,7 @@ def run(command: str, tmp: str) -> dict:
     argv[:1] = [str(script)] if script.exists() else (
         [shutil.which("gradscope")] if shutil.which("gradscope") else [sys.executable, "-m", "gradscope"])
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ENV)
     return {"command": command, "seconds": time.perf_counter() - t0, "exit": proc.returncode,
             "stderr_tail": proc.stderr.strip()[-300:]}
 
@@ -98,6 +116,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     data = {"machine": machine(), "examples": [], "loaded": [], "big": None}
     with tempfile.TemporaryDirectory() as tmp:
+        run(EXAMPLES[0], tmp)  # untimed: writes the bytecode cache, warms the disk cache
+        data["import_torch_s"] = import_torch_seconds()
         for command in EXAMPLES:
             print(command, file=sys.stderr, flush=True)
             data["examples"].append(run(command, tmp))
@@ -125,7 +145,9 @@ def main(argv=None) -> int:
 def report(data: dict) -> str:
     m = data["machine"]
     parts = [f"{m['cpu_model']}, torch {m['torch']}; load average at start {m['loadavg_start']}"]
-    rows = [[f"`{r['command']}`", fmt(r["seconds"], 1), r["exit"]] for r in data["examples"]]
+    rows = [[f"`{r['command']}`", fmt(r["seconds"], 2), r["exit"]] for r in data["examples"]]
+    if "import_torch_s" in data:
+        rows.append(['`python -c "import os, torch; os._exit(0)"` (start-up alone)', fmt(data["import_torch_s"], 2), 0])
     parts.append(table(["README example, one after another", "seconds", "exit"], rows))
     rows = []
     for r in data["loaded"]:

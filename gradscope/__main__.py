@@ -1,5 +1,5 @@
 """`python -m gradscope`: the same as the `gradscope` command."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="gradscope")
+run()

@@ -324,7 +324,7 @@ def _status(config: Config, traj, warnings: list[str]) -> dict:
 
 
 def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
-    from .numerics.metrics import decay_figures, rate_figures
+    from .numerics.metrics import decay_figures, median_curve, rate_figures
     from .numerics.theory import annealed_rate, theory_figures
 
     warnings: list[str] = []
@@ -338,8 +338,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
         )
     s["rms_growth_rate"] = rate_figures(curves["log_rms"])["rate"]
     s["loss_grad_rate"] = rate_figures(curves["log_loss_grad"])["rate"]
-    median = np.median(curves["log_spectral"], axis=0)
-    dead = np.flatnonzero(median == -np.inf)
+    dead = np.flatnonzero(median_curve(curves["log_spectral"]) == -np.inf)
     if dead.size:
         warnings.append(
             f"the median gradient is exactly zero from lag {int(dead[0])} on "
@@ -384,6 +383,8 @@ def _finish(config: Config, s: dict, warnings: list[str], network: dict | None =
 
 
 def _median(values: np.ndarray) -> float | None:
+    from .numerics.metrics import median
+
     values = np.asarray(values, dtype=np.float64)
     values = values[~np.isnan(values)]
-    return float(np.median(values)) if values.size else None
+    return float(median(values)) if values.size else None

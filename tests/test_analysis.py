@@ -13,6 +13,8 @@ from gradscope.numerics.lyapunov import lyapunov_spectrum
 from gradscope.numerics.metrics import (
     decay_figures,
     kaplan_yorke,
+    median,
+    quantiles,
     rate_figures,
     regime,
     slope,
@@ -81,6 +83,38 @@ def test_fit_ignores_unmeasured_lags_and_zero_gain():
     curve[60:] = np.nan  # a run that stopped at lag 59
     assert rate_figures(curve[None])["rate"] == pytest.approx(-0.3)
     assert slope(np.where(k < 50, -k, -np.inf), 0, 100) == pytest.approx(-1.0)
+
+
+def test_median_and_quantiles_are_numpys_to_the_last_bit():
+    """Our sort-based median and linear quantiles (which spare a bare `decay` the import of
+    numpy.ma) against numpy's own: odd and even counts, NaN, infinities, a huge range."""
+    rng = np.random.default_rng(3)
+    inf, nan = np.inf, np.nan
+    cases = [rng.normal(size=(8, 50)), rng.normal(size=(7, 30)) * 1e5, rng.normal(size=(1, 4)),
+             np.array([[1.0, inf, nan], [2.0, inf, 0.0], [-inf, -inf, 1.0], [3.0, inf, 2.0]]),
+             np.array([[inf, -inf]]).T, rng.normal(size=5) * 1e300, np.full((3, 2), -inf)]
+    for values in cases:
+        for axis in (None, 0, -1):
+            with np.errstate(invalid="ignore", over="ignore"):
+                want, got = np.median(values, axis=axis), median(values, axis=axis)
+            assert np.array_equal(want, got, equal_nan=True), (values, axis)
+    for n in (1, 2, 3, 8, 9, 31, 1000):
+        for _ in range(20):
+            x = rng.normal(size=n) * rng.choice([1e-3, 1.0, 1e6])
+            for qs in ([0.1, 0.9], [0.0, 0.5, 1.0], [0.25]):
+                assert np.array_equal(np.quantile(x, qs), quantiles(x, qs)), (x, qs)
+
+
+def test_analysis_does_not_import_numpy_ma():
+    """numpy's median and quantile import numpy.ma on first use (~0.1 s of a bare decay)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom gradscope import Config, analyze\n"
+            "analyze(Config(hidden=8, steps=60, trials=3, transient=5), command='t', threads=1)\n"
+            "print('MA', 'numpy.ma' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "MA False" in out.stdout, out.stderr
 
 
 def test_kaplan_yorke_dimension():

@@ -280,6 +280,23 @@ def test_python_m_gradscope_help():
     assert out.returncode == 0 and "decay" in out.stdout
 
 
+def test_console_script_exit_codes_and_output(tmp_path):
+    """`gradscope` (the `run` entry point) skips the interpreter's teardown: what it prints,
+    writes and returns must be whole (this calls `run`, not `main`, in a new process)."""
+    base = [sys.executable, "-c", "import sys\nfrom gradscope.cli import run\nrun(sys.argv[1:])"]
+    ok = subprocess.run([*base, "decay", "-n", "8", "-T", "30", "-b", "2", "--transient", "5", "--json",
+                         "--out", str(tmp_path / "r")], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["summary"]["analysed_lags"] == 30  # all of stdout arrived
+    assert json.loads((tmp_path / "r" / "result.json").read_text())["summary"]["analysed_lags"] == 30
+    bad = subprocess.run([*base, "decay", "--cell", "nope"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Error:" in bad.stderr
+    strict = subprocess.run([*base, "decay", "-n", "8", "-T", "20", "-b", "2", "--act", "relu", "--init", "normal",
+                             "--gain", "1e40", "--dtype", "float32", "--strict"], capture_output=True, text=True,
+                            timeout=120)
+    assert strict.returncode == 3, strict.stderr
+
+
 def test_venues_match_style():
     from gradscope.figures.style import VENUE_WIDTHS
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .lyapunov import batch_means_se
-from .metrics import kaplan_yorke
+from .metrics import kaplan_yorke, median
 
 #: Relative tolerance of the sum rule, by dtype: beyond it a warning says the QR lost
 #: accuracy. Measured agreement is ~1e-13 (float64) and ~1e-9 (float32).
@@ -28,7 +28,7 @@ RANK_TOL_TEXT = {"float32": "64 eps", "float64": "1024 eps"}
 def _finite_median(values: np.ndarray) -> float | None:
     values = np.asarray(values, dtype=np.float64)
     values = values[~np.isnan(values)]
-    return float(np.median(values)) if values.size else None
+    return float(median(values)) if values.size else None
 
 
 def _se(per_trial: np.ndarray, per_block: np.ndarray | None) -> float | None:
@@ -59,18 +59,18 @@ def spectrum_figures(lyap: dict[str, np.ndarray], state_dim: int, dtype: str) ->
     blocks = np.asarray(blocks, dtype=np.float64) if blocks is not None else np.full((trials, k, 1), np.nan)
     warnings: list[str] = []
     with np.errstate(invalid="ignore"):
-        per_index = np.median(spec, axis=0)
+        per_index = median(spec, axis=0)
     f: dict = {"lyapunov": [float(v) for v in per_index]}
     f["lyapunov_se"] = [_se(spec[:, j], blocks[:, j]) for j in range(k)]
     f["lambda_1"], f["lambda_1_se"] = float(per_index[0]), f["lyapunov_se"][0]
     ky = [kaplan_yorke(row) for row in spec]
-    f["kaplan_yorke_dim"] = None if any(v is None for v in ky) else float(np.median(ky))
+    f["kaplan_yorke_dim"] = None if any(v is None for v in ky) else float(median(ky))
     ky_blocks = np.array([[kaplan_yorke(col) for col in row.T] for row in blocks[:1]], dtype=object)
     ky_blocks = None if any(v is None for v in ky_blocks.ravel()) else ky_blocks.astype(np.float64)
     f["kaplan_yorke_dim_se"] = None if f["kaplan_yorke_dim"] is None else _se(np.array(ky), ky_blocks)
-    f["n_positive"] = float(np.median((spec > 0).sum(axis=1)))
+    f["n_positive"] = float(median((spec > 0).sum(axis=1)))
     entropy = np.where(spec > 0, spec, 0.0).sum(axis=1)
-    f["entropy"] = float(np.median(entropy))
+    f["entropy"] = float(median(entropy))
     f["entropy_se"] = _se(entropy, np.where(spec[:1, :, None] > 0, blocks[:1], 0.0).sum(axis=1))
     sums = spec.sum(axis=1)
     f["sum_exponents"] = _finite_median(sums)

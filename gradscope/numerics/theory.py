@@ -14,7 +14,7 @@
   Jacobians; the gap to the measured (quenched) rate shows how much the order of the
   products matters.
 
-May import: `gradscope.model`, `gradscope.config`.
+May import: `gradscope.model`, `gradscope.config`, `gradscope.numerics.metrics`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import torch
 
 from ..config import Config
 from ..model.activations import get_activation
+from .metrics import median
 
 # E_z[f(sqrt(q) z)], z ~ N(0, 1): midpoint rule on [-10, 10] with 4,000 cells. It is
 # spectrally accurate for smooth f, resolves the narrow peak of phi'(sqrt(q) z)^2 up to
@@ -180,10 +181,10 @@ def theory_figures(config: Config, cell, drive, warnings: list[str]) -> dict:
     whh = recurrent_matrix(cell) if one_cell else None
     s = {"gamma": gamma, "sigma_max_whh": None}
     if whh is not None:
-        s["sigma_max_whh"] = float(np.median(np.exp(pascanu_rate(whh, 1.0))))
+        s["sigma_max_whh"] = float(median(np.exp(pascanu_rate(whh, 1.0))))
     s["pascanu_rate"] = s["mean_field_rate"] = s["mean_field_chi"] = s["mean_field_q"] = None
     if config.cell in ("rnn", "indrnn") and whh is not None:  # ||J_t||_2 <= gamma sigma_max(W_hh)
-        s["pascanu_rate"] = float(np.median(pascanu_rate(whh, gamma)))
+        s["pascanu_rate"] = float(median(pascanu_rate(whh, gamma)))
     if config.cell == "rnn" and not config.fixed_weights:
         sigma_w2 = recurrent_variance(config)
         if sigma_w2 is None:
