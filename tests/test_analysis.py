@@ -92,12 +92,15 @@ def test_median_and_quantiles_are_numpys_to_the_last_bit():
     inf, nan = np.inf, np.nan
     cases = [rng.normal(size=(8, 50)), rng.normal(size=(7, 30)) * 1e5, rng.normal(size=(1, 4)),
              np.array([[1.0, inf, nan], [2.0, inf, 0.0], [-inf, -inf, 1.0], [3.0, inf, 2.0]]),
-             np.array([[inf, -inf]]).T, rng.normal(size=5) * 1e300, np.full((3, 2), -inf)]
+             np.array([[inf, -inf]]).T, rng.normal(size=5) * 1e300, np.full((3, 2), -inf),
+             np.array([1e308, 1e308, -1e308, 1e308]),  # the middle pair's sum overflows, as numpy's does
+             rng.normal(size=(6, 9)).astype(np.float32), np.array([3, 1, 2, 8]), np.array([[2.5]])]
     for values in cases:
         for axis in (None, 0, -1):
             with np.errstate(invalid="ignore", over="ignore"):
                 want, got = np.median(values, axis=axis), median(values, axis=axis)
             assert np.array_equal(want, got, equal_nan=True), (values, axis)
+            assert np.asarray(got).dtype == np.asarray(want).dtype and np.ndim(got) == np.ndim(want)
     for n in (1, 2, 3, 8, 9, 31, 1000):
         for _ in range(20):
             x = rng.normal(size=n) * rng.choice([1e-3, 1.0, 1e6])
