@@ -324,7 +324,12 @@ def _status(config: Config, traj, warnings: list[str]) -> dict:
 
 
 def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: dict | None = None) -> dict:
-    from .numerics.metrics import decay_figures, median_curve, rate_figures
+    from .numerics.metrics import (
+        decay_figures,
+        measured_median,
+        median_curve,
+        rate_figures,
+    )
     from .numerics.theory import annealed_rate, theory_figures
 
     warnings: list[str] = []
@@ -347,7 +352,7 @@ def _summarize(config: Config, cell, curves: dict, traj, lyap, drive, network: d
     if s["growth_rate"] is None and traj.steps > 0 and not dead.size:
         warnings.append("too few finite lags to fit a growth rate: raise --steps")
     s.update(theory_figures(config, cell, drive, warnings))
-    s["annealed_rate"] = _median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))
+    s["annealed_rate"] = measured_median(annealed_rate(curves["log_step_rms"][:, : traj.steps]))
     s.update(_spectrum_part(config, cell, lyap, warnings))
     for key, what in (("fast_check", "norms"), ("step_gain_check", "per-step gains")):
         check = curves.pop(key, None)
@@ -380,11 +385,3 @@ def _finish(config: Config, s: dict, warnings: list[str], network: dict | None =
             warnings.append(f"{key} is {value} (written as null in JSON)")
     s["warnings"] = warnings
     return {k: s.get(k) for k in SUMMARY_KEYS}
-
-
-def _median(values: np.ndarray) -> float | None:
-    from .numerics.metrics import median
-
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    return float(median(values)) if values.size else None

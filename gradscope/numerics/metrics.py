@@ -55,6 +55,13 @@ def median(values, axis: int | None = None):
     return mid[()] if mid.ndim == 0 else mid
 
 
+def measured_median(values) -> float | None:
+    """The median of the values that were measured (NaN dropped), None if there are none."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    return float(median(values)) if values.size else None
+
+
 def quantiles(values: np.ndarray, qs) -> np.ndarray:
     """`np.quantile(values, qs)` (its default, linear method) for a 1-d array of finite
     float64 values, to the last bit, without importing `numpy.ma` (as `median`)."""

@@ -16,19 +16,13 @@ import math
 import numpy as np
 
 from .lyapunov import batch_means_se
-from .metrics import kaplan_yorke, median
+from .metrics import kaplan_yorke, measured_median, median
 
 #: Relative tolerance of the sum rule, by dtype: beyond it a warning says the QR lost
 #: accuracy. Measured agreement is ~1e-13 (float64) and ~1e-9 (float32).
 SUM_RULE_TOL = {"float64": 1e-8, "float32": 1e-5}
 MEDIAN_SE = math.sqrt(math.pi / 2)  # SE of a median / SE of a mean, normal samples
 RANK_TOL_TEXT = {"float32": "64 eps", "float64": "1024 eps"}
-
-
-def _finite_median(values: np.ndarray) -> float | None:
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    return float(median(values)) if values.size else None
 
 
 def _se(per_trial: np.ndarray, per_block: np.ndarray | None) -> float | None:
@@ -73,10 +67,10 @@ def spectrum_figures(lyap: dict[str, np.ndarray], state_dim: int, dtype: str) ->
     f["entropy"] = float(median(entropy))
     f["entropy_se"] = _se(entropy, np.where(spec[:1, :, None] > 0, blocks[:1], 0.0).sum(axis=1))
     sums = spec.sum(axis=1)
-    f["sum_exponents"] = _finite_median(sums)
+    f["sum_exponents"] = measured_median(sums)
     f["sum_exponents_se"] = _se(sums, blocks[:1].sum(axis=1))
     log_det = np.asarray(lyap.get("mean_log_det", np.full(trials, np.nan)), dtype=np.float64)
-    f["mean_log_det"] = _finite_median(log_det) if k == state_dim else None
+    f["mean_log_det"] = measured_median(log_det) if k == state_dim else None
     f["sum_rule_error"] = None
     resolved = np.asarray(lyap.get("lyapunov_resolved", np.full(trials, k)))
     f["exponents_unresolved"] = int(k - resolved.min())
