@@ -51,12 +51,12 @@ def _htext(r):
 
 def _sigma_max_per_trial(config):
     """sigma_max(W_hh) of each trial's network, redrawn from the seed as analyze draws it."""
-    from gradscope.model.initialization import draw_weights, trial_streams
+    from gradscope.model.cells import CELL_CLASSES
+    from gradscope.model.draws import trial_streams
 
-    return np.array([
-        np.linalg.norm(draw_weights(config, s["weights"])["weight_hh"], 2)
-        for s in trial_streams(config.seed, config.trials)
-    ])
+    draw = CELL_CLASSES[config.cell].draw_weights
+    return np.array([np.linalg.norm(draw(config, s["weights"])["weight_hh"], 2)
+                     for s in trial_streams(config.seed, config.trials)])
 
 
 def claims(results):

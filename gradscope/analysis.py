@@ -40,9 +40,10 @@ class NonFiniteStateError(RuntimeError):
 
 
 def params_count(config: Config) -> int:
-    from .model.cells import params_count as count
+    """Parameters of one drawn network (the registry's formula for its cell)."""
+    from .config import cell_spec
 
-    return count(config.cell, config.hidden, config.n_input)
+    return cell_spec(config.cell).params(config.hidden, config.n_input)
 
 
 def resolve_model(config: Config) -> tuple[Config, dict | None]:
@@ -96,7 +97,8 @@ def _network(config: Config) -> tuple:
     """`(resolved config, network record or None, cell, h0, readouts, drive)`: the
     networks of `config` drawn per trial, or the user's network (a checkpoint or a custom
     cell, fixed weights) with per-trial initial states, readouts and inputs."""
-    from .model.initialization import build, trial_streams
+    from .model.draws import trial_streams
+    from .model.initialization import build
     from .model.inputs import InputDrive
 
     net = None

@@ -150,7 +150,8 @@ def test_pascanu_bound_holds_and_uses_the_largest_singular_value():
     r = analyze(config)
     assert r.summary["growth_rate"] <= r.summary["pascanu_rate"]
     # independently: the median over trials of log(sigma_max(W_hh) / 4), not the spectral radius
-    from gradscope.model.initialization import build, trial_streams
+    from gradscope.model.draws import trial_streams
+    from gradscope.model.initialization import build
 
     cell = build(config.resolved(), trial_streams(config.seed, config.trials))[0]
     w = cell.w.weight_hh

@@ -5,8 +5,10 @@ import torch
 
 from gradscope.config import Config
 from gradscope.model.activations import ACTIVATIONS
-from gradscope.model.cells import CELL_CLASSES, params_count
-from gradscope.model.initialization import build, trial_streams
+from gradscope.config import cell_spec
+from gradscope.model.cells import CELL_CLASSES
+from gradscope.model.draws import trial_streams
+from gradscope.model.initialization import build
 
 torch.manual_seed(0)
 
@@ -45,7 +47,7 @@ def test_step_equals_torch_module(cell, act):
             else:
                 ref = mod(x[b : b + 1], s[b : b + 1])[0]
         assert torch.allclose(ours[b], ref, atol=1e-12, rtol=0), (ours[b] - ref).abs().max()
-        assert sum(p.numel() for p in mod.parameters()) == params_count(cell, 5, 3)
+        assert sum(p.numel() for p in mod.parameters()) == cell_spec(cell).params(5, 3)
 
 
 def _jacrev(c, s, x, wrt):

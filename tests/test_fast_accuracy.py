@@ -31,33 +31,7 @@ def within_stated_tolerance(estimate, truth, name):
     assert np.mean(err > 1e-3) <= 0.01, f"{name}: {np.mean(err > 1e-3):.3%} of values off by > 1e-3"
 
 
-# -- the structured products the fast mode is built on -----------------------------------
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("dtype,tol", [("float64", 1e-12), ("float32", 2e-5)])
-def test_structured_products_equal_the_materialised_jacobians(cell, dtype, tol):
-    config, c, traj, _ = trajectory(cell=cell, hidden=7, input_size=5, steps=6, trials=3,
-                                    dtype=dtype, bias_std=0.5)
-    lin = c.linearize(traj.states[:-1], traj.inputs)
-    jac, bjac = c.jacobian(lin).double(), c.input_jacobian(lin).double()
-    d = config.state_dim
-    gen = torch.Generator().manual_seed(0)
-    v = torch.randn(4, 6, 3, d, generator=gen, dtype=torch.float64)
-    x = torch.randn(4, 6, 3, 5, generator=gen, dtype=torch.float64)
-    pairs = [
-        (c.jvp(lin, v.to(c.w.weight_hh.dtype)), torch.einsum("tbij,ptbj->ptbi", jac, v)),
-        (c.vjp(lin, v.to(c.w.weight_hh.dtype)), torch.einsum("tbji,ptbj->ptbi", jac, v)),
-        (c.input_jvp(lin, x.to(c.w.weight_hh.dtype)), torch.einsum("tbij,ptbj->ptbi", bjac, x)),
-        (c.input_vjp(lin, v.to(c.w.weight_hh.dtype)), torch.einsum("tbji,ptbj->ptbi", bjac, v)),
-        (c.jacobian_frobenius(lin), torch.linalg.matrix_norm(jac)),
-    ]
-    q = torch.randn(3, 9, d, generator=gen, dtype=torch.float64)
-    step = {k: t[2] for k, t in lin.items()}
-    pairs.append((c.matrix_vjp(step, q.to(c.w.weight_hh.dtype)), q @ jac[2]))
-    if hasattr(c, "jjt"):
-        pairs.append((c.jjt(lin, v.to(c.w.weight_hh.dtype)), torch.einsum("tbij,tbkj,ptbk->ptbi", jac, jac, v)))
-    for k, (ours, ref) in enumerate(pairs):
-        scale = ref.abs().max()
-        assert (ours.double() - ref).abs().max() <= tol * scale, k
+# (the structured products themselves: tests/model/test_contract.py, for every cell)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru"])
@@ -66,7 +40,7 @@ def test_frobenius_norm_of_a_tiny_jacobian_is_not_zero(cell):
     config, c, traj, _ = trajectory(cell=cell, act="identity", hidden=6, steps=4, trials=1,
                                     init="orthogonal", gain=1e-160, input="zeros", transient=0)
     lin = c.linearize(traj.states[:-1], traj.inputs)
-    ours = c.jacobian_frobenius(lin)
+    ours = c.frobenius(lin)
     jac = c.jacobian(lin)
     scale = jac.abs().amax((-2, -1), keepdim=True)
     ref = torch.linalg.matrix_norm(jac / scale) * scale[..., 0, 0]

@@ -239,7 +239,7 @@ def test_a_custom_cell_that_fails_mid_run_is_one_line_naming_its_code(tmp_path, 
 
 
 def test_a_state_size_that_is_no_number_is_named():
-    from gradscope.model.funccell import FuncCell
+    from gradscope.model.networks.funccell import FuncCell
 
     with pytest.raises(ValueError, match="state_size must be a number or a tuple of numbers, got 'abc'"):
         FuncCell(lambda s, x: s, state_size="abc", input_size=2)

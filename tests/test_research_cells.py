@@ -16,13 +16,14 @@ from helpers import one_thread  # noqa: F401  (a fixture)
 from gradscope.analysis import simulate
 from gradscope.cli import main
 from gradscope.config import Config
-from gradscope.model.cells import params_count
-from gradscope.model.initialization import build, trial_streams
-from gradscope.model.research_cells import RESEARCH_CELLS, CoRNNCell
+from gradscope.config import CELL_SPECS, cell_spec
+from gradscope.model.draws import trial_streams
+from gradscope.model.initialization import build
+from gradscope.model.cells import CoRNNCell
 from gradscope.numerics.lyapunov import lyapunov_spectrum
 
 F64 = torch.float64
-CELLS = list(RESEARCH_CELLS)
+CELLS = [name for name, spec in CELL_SPECS.items() if spec.family == "research"]
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -64,7 +65,7 @@ def test_step_follows_the_paper_and_parameters_are_counted(cell):
         p = {k: v[b] for k, v in c.parameters().items()}
         assert torch.allclose(out[b], reference_step(config, p, s[b], x[b]), atol=1e-13, rtol=0)
     per_net = sum(v[0].numel() for v in c.parameters().values())
-    assert per_net == params_count(cell, 5, 3)
+    assert per_net == cell_spec(cell).params(5, 3)
     assert set(c.parameters()) >= {"weight_ih", "weight_hh", "bias_ih"}
 
 
@@ -76,7 +77,7 @@ def test_fast_tangent_maps_equal_the_jacobian(cell, gate_act):
     lin = c.linearize(s, x)
     jac = c.jacobian(lin)
     v = torch.randn(3, 2, config.state_dim, 4, dtype=F64)
-    assert torch.allclose(c.frame_jvp(lin, v), jac @ v, atol=1e-12)
+    assert torch.allclose(c.matmul(lin, v), jac @ v, atol=1e-12)
     assert torch.allclose(c.log_abs_det(lin), torch.linalg.slogdet(jac)[1], atol=1e-10)
 
 

@@ -5,9 +5,11 @@ horizon, numerics). It is validated on construction: a bad value raises `ValueEr
 naming the field and what is allowed. It round-trips through plain dicts (JSON, TOML)
 and hashes to a stable key for the cache.
 
-`choices` holds the names a configuration may use, `checks` the validation.
+`registry` holds one record per cell (and the activations' constants), `choices` the
+names a configuration may use, `checks` the validation.
 
-May import: `gradscope.config.choices`, `gradscope.config.checks` (the standard
+May import: `gradscope.config.registry`, `gradscope.config.choices`,
+`gradscope.config.checks` (the standard
 library otherwise, so that validating a configuration and `gradscope --help` never
 import torch).
 """
@@ -21,14 +23,16 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .registry import ACTIVATION_SPECS, CellSpec, cell_spec  # noqa: F401  (public here)
 from .checks import MAX_SQUARED, parse_cell_args, validate  # noqa: F401  (public here)
 from .choices import (  # noqa: F401  (the names of a configuration, public here)
-    _COUNT_OR_WORD,
-    _DRAW_FIELDS,
-    _FLOAT_FIELDS,
+    COUNT_OR_WORD,
+    DRAW_FIELDS,
+    FLOAT_FIELDS,
     ACTIVATION_NAMES,
     CELL_INITS,
     CELL_OPTIONS,
+    CELL_SPECS,
     CELLS,
     CHECKPOINT_SUFFIXES,
     CUSTOM_CELL,
@@ -59,7 +63,7 @@ def count_or_word(value: Any) -> Any:
 class Config:
     """What to measure. Defaults make the bare `gradscope decay` run in seconds."""
 
-    cell: str = "rnn"  # rnn | lstm | gru (PyTorch's) | indrnn | minimalrnn | antisymmetric | cornn
+    cell: str = "rnn"  # a cell of the registry (`config.registry.CELLS`), or package.module:Name
     act: str = "tanh"  # rnn: phi; lstm/gru: the candidate's (and LSTM cell output's) tanh
     gate_act: str = "sigmoid"  # lstm/gru gates
     # -- a network of the user's instead of a drawn one (the weights are then fixed) ---
@@ -96,11 +100,11 @@ class Config:
 
     def __post_init__(self) -> None:
         # 1 and 1.0 are the same gain: store floats so equal configs hash alike
-        for name in _FLOAT_FIELDS:
+        for name in FLOAT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, name, float(value))
-        for name in _COUNT_OR_WORD:
+        for name in COUNT_OR_WORD:
             object.__setattr__(self, name, count_or_word(getattr(self, name)))
         validate(self)
 
@@ -121,7 +125,8 @@ class Config:
 
     @property
     def state_dim(self) -> int:
-        return 2 * self.hidden if self.cell in PAIR_STATE_CELLS else self.hidden
+        spec = CELL_SPECS.get(self.cell)
+        return self.hidden if spec is None else spec.state_dim(self.hidden)
 
     @property
     def n_exponents(self) -> int:
@@ -214,17 +219,12 @@ class Config:
             parts.append(f"g={self.gain:g}")
         for name in CELL_OPTIONS:
             if getattr(self, name) is not None:
-                parts.append(f"{_SYMBOLS.get((self.cell, name), name)}={getattr(self, name):g}")
+                parts.append(f"{CELL_SPECS[self.cell].option_symbol(name)}={getattr(self, name):g}")
         if self.checkpoint is not None:
             parts.append(os.path.basename(self.checkpoint) + (f"[{self.module}]" if self.module else ""))
             if self.layer is not None:
                 parts.append(f"layer {self.layer}")
         return " ".join(parts)
-
-
-#: The papers' symbols of the cell options, for labels.
-_SYMBOLS = {("antisymmetric", "step_size"): "eps", ("antisymmetric", "diffusion"): "gamma",
-            ("cornn", "step_size"): "dt", ("cornn", "stiffness"): "gamma", ("cornn", "damping"): "eps"}
 
 
 def _file_digest(path: str) -> str | None:

@@ -2,7 +2,7 @@
 options that apply to the cell, the spectrum's numerics and a user's network. Each
 failure is a `ValueError` naming the field and what is allowed.
 
-May import: `gradscope.config.choices` (the standard library otherwise; the `Config`
+May import: `gradscope.config.choices` (the cell registry's facts come through it; the standard library otherwise; the `Config`
 comes in as an argument).
 """
 
@@ -15,10 +15,11 @@ import re
 from typing import Any
 
 from .choices import (
-    _DRAW_FIELDS,
+    DRAW_FIELDS,
     ACTIVATION_NAMES,
     CELL_INITS,
     CELL_OPTIONS,
+    CELL_SPECS,
     CELLS,
     CHECKPOINT_SUFFIXES,
     CUSTOM_CELL,
@@ -110,7 +111,7 @@ def _validate_user_network(c: Any) -> None:
     if c.fixed_weights:
         what = "--checkpoint: its weights are fixed" if c.checkpoint else "a custom cell: its constructor makes the weights (--cell-arg)"
         defaults = _defaults(c)
-        for name in _DRAW_FIELDS + (("act", "gate_act") if c.custom else ()):
+        for name in DRAW_FIELDS + (("act", "gate_act") if c.custom else ()):
             if getattr(c, name) != defaults[name]:
                 raise ValueError(f"{name}={getattr(c, name)!r} has no effect with {what}; drop it")
     if not isinstance(c.input_loop, bool):
@@ -146,10 +147,9 @@ def _validate(c: Any) -> None:
     _positive_int("seed", c.seed, minimum=0)
     _choice("init", c.init, INITS)
     if c.init not in CELL_INITS.get(c.cell, INITS):
-        raise ValueError(
-            f"init={c.init!r} does not apply to {c.cell} (its recurrent weight is a vector u); "
-            f"use one of: {', '.join(CELL_INITS[c.cell])}"
-        )
+        spec = CELL_SPECS[c.cell]
+        why = f" ({spec.inits_note})" if spec.inits_note else ""
+        raise ValueError(f"init={c.init!r} does not apply to {c.cell}{why}; use one of: {', '.join(spec.inits)}")
     _finite("gain", c.gain, nonneg=True)
     if c.bias_std is not None:
         _finite("bias_std", c.bias_std, nonneg=True)

@@ -79,13 +79,13 @@ def _get(result: Result, key: str) -> Any:
 def params_count(result: Result) -> int:
     """Parameters of one network: the summary's count, else the model's
     (`G N (I + N) + 2 G N` for the PyTorch cells)."""
-    from ..model.cells import params_count as count
+    from ..config import cell_spec
 
     n = _get(result, "params")
     if n is not None:
         return int(n)
     c = result.config
-    return count(c.cell, c.hidden, c.n_input)
+    return cell_spec(c.cell).params(c.hidden, c.n_input)
 
 
 def config_line(result: Result) -> str:
@@ -281,48 +281,20 @@ def render_text(renderable: RenderableType, width: int = 100) -> str:
 
 
 # -- cells and activations -----------------------------------------------------------
-#: sigma_max(W_hh) of an N x N block for large N, by initialisation, at gain g = 1
-#: (random matrices: 2 x entry std x sqrt(N); orthogonal and identity: exactly g).
-SIGMA_MAX_AT_INIT = {"default": 2 / math.sqrt(3), "xavier": 2.0, "normal": 2.0,
-                     "orthogonal": 1.0, "identity": 1.0}
-
-
-#: One line per cell for `gradscope cells`: its step.
-CELL_NOTES = {
-    "rnn": "h' = act(W_ih x + b_ih + W_hh h + b_hh)",
-    "lstm": "gates i, f, g, o; the c path keeps gradients alive",
-    "gru": "gates r, z, n",
-    "indrnn": "h' = act(W_ih x + b + u * h), u a vector (Li et al. 2018)",
-    "minimalrnn": "e = act(W_x x), u = gate(W_h h + W_e e + b), h' = u h + (1-u) e (Chen et al. 2018)",
-    "antisymmetric": "h' = h + eps act((W - W^T - gamma I) h + V x + b) (Chang et al. 2019)",
-    "cornn": "z' = z + dt (act(W y + W_z z + V x + b) - gamma y - eps z), y' = y + dt z' (Rusch & Mishra 2021)",
-}
-#: The theory overlays each cell gets besides the annealed estimate and the spectrum.
-CELL_THEORY = {
-    "rnn": "Pascanu bound, mean field",
-    "lstm": "-",
-    "gru": "-",
-    "indrnn": "Pascanu bound (gamma max|u|)",
-    "minimalrnn": "-",
-    "antisymmetric": "-",
-    "cornn": "-",
-}
-
-
 def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "default",
                 gain: float = 1.0) -> RenderableType:
     """Cells (state size, parameter count, the options that apply to each, the theory
-    overlays drawn for it, its step) and activations (sup|phi'|, the Pascanu per-step
-    bound for a vanilla RNN at the given initialisation)."""
+    overlays drawn for it, its step and paper), all read from the cell registry, and
+    activations (sup|phi'|, the Pascanu per-step bound for a vanilla RNN at the given
+    initialisation)."""
     from rich import box
     from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    from ..config import CELL_INITS, CELL_OPTIONS, GATED_CELLS, INITS
-    from ..model.activations import ACTIVATIONS
-    from ..model.cells import params_count as count
+    from ..config import ACTIVATION_SPECS, CELL_SPECS, INITS
+    from ..config.registry import SIGMA_MAX_AT_INIT
 
     n, i = hidden, input_size if input_size is not None else hidden
     cells = Table(title=f"cells (N={n}, input size {i})", box=box.SIMPLE_HEAD, title_justify="left")
@@ -330,15 +302,16 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
                     ("parameters", {"justify": "right"}), ("options that apply", {}), ("theory", {})):
         cells.add_column(col, **kw)
     steps = []
-    for cell, note in CELL_NOTES.items():
-        state = {"lstm": f"[h; c] {2 * n}", "cornn": f"[y; z] {2 * n}"}.get(cell, f"h {n}")
-        options = ["--act"] + (["--gate-act"] if cell in GATED_CELLS else [])
-        options += [f"--{k.replace('_', '-')}" for k, cs in CELL_OPTIONS.items() if cell in cs]
-        missing = [x for x in INITS if x not in CELL_INITS.get(cell, INITS)]
+    for name, spec in CELL_SPECS.items():
+        options = ["--act"] + (["--gate-act"] if spec.gated else [])
+        options += [f"--{k.replace('_', '-')}" for k in spec.options]
+        missing = [x for x in INITS if x not in spec.inits]
         if missing:
             options.append(f"--init (not {', '.join(missing)})")
-        cells.add_row(cell, escape(state), f"{count(cell, n, i):,}", " ".join(options), CELL_THEORY[cell])
-        steps.append(Text(f"  {cell}: {note}", style="dim"))
+        cells.add_row(name, escape(spec.state_text(n)), f"{spec.params(n, i):,}", " ".join(options),
+                      spec.theory_text())
+        paper = "" if spec.pytorch else f" ({spec.paper})"
+        steps.append(Text(f"  {name}: {spec.step}{paper}", style="dim"))
     sigma = SIGMA_MAX_AT_INIT[init] * gain
     acts = Table(title=f"activations (Pascanu bound per step for rnn: gamma x sigma_max(W_hh), "
                        f"sigma_max ~ {sigma:.3g} for init={init} g={gain:g}, large N)",
@@ -346,7 +319,7 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     for col, kw in (("act", {}), ("gamma = sup|phi'|", {"justify": "right"}),
                     ("bound / step", {"justify": "right"}), ("smooth", {}), ("", {"style": "dim"})):
         acts.add_column(col, **kw)
-    for a in ACTIVATIONS.values():
+    for a in ACTIVATION_SPECS.values():
         acts.add_row(a.name, _fraction(a.gamma), f"{a.gamma * sigma:.3g}", "yes" if a.smooth else "no",
                      a.description)
     foot = Text("A bound below 1 guarantees vanishing gradients (rnn; for indrnn gamma max|u|; the other cells have no such bound).",
@@ -354,5 +327,3 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
     every = Text("Every cell: all activations (--act), the annealed estimate, the Lyapunov spectrum; "
                  "steps:", style="dim")
     return Group(cells, every, *steps, Text(""), acts, foot)
-
-

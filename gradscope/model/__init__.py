@@ -1,14 +1,13 @@
 """The model layer: what a recurrent network is, before anything is measured.
 
-`activations` (phi, phi', sup|phi'|), `cells` (one step of each cell, batched over
-trials, with analytic Jacobians; `products`: the same Jacobians' products with vectors and
-matrices, never formed; `research_cells`: IndRNN, MinimalRNN, antisymmetric,
-coRNN; `batched`: their shared per-trial matrix products), `initialization` (seeded
-draws of weights, initial states and readouts), `inputs` (input drives, chunk by chunk,
-and checked files). The user's own networks: `checkpoints` (state dicts read safely,
-the recurrent module found and described), `stacked` (layers as one cell), `funccell`
-(any step function or module, by torch.func), `custom` (`package.module:Name`),
-`networks` (a checkpoint or custom cell, built for a run).
+`contract` (the one cell contract: the step, its linearisation, Jacobians and their
+products in one convention, the weight gradient, `log|det J|`, declared structure and
+fast products), `cells` (one module per built-in cell, found through the cell registry
+of `gradscope.config`), `batched` (per-trial linear algebra, safe norms and
+determinants), `activations` (phi, phi'), `draws` (seeded per-trial streams and what they
+draw), `initialization` (the networks of a configuration), `inputs` (input drives, chunk
+by chunk, and checked files), and `networks` (the user's own: checkpoints read safely,
+stacked layers, `FuncCell` for any step function or module, `package.module:Name`).
 
 May import: `gradscope.config` only.
 """

@@ -57,19 +57,19 @@ class InputJacobians:
 
     def __init__(self, cell, lin: dict) -> None:
         self.cell, self.lin = cell, lin
-        self.structured = hasattr(cell, "input_jvp") and hasattr(cell, "input_vjp")
+        self.structured = "input" in cell.fast_products
         self.mat = None if self.structured else cell.input_jacobian(lin)  # (S, B, D, I)
 
     def times(self, v: Tensor) -> Tensor:
         """`B_s v` for v `(..., S, B, I)`."""
         if self.structured:
-            return self.cell.input_jvp(self.lin, v)
+            return self.cell.input_matmul(self.lin, v.unsqueeze(-1)).squeeze(-1)
         return (self.mat @ v.unsqueeze(-1)).squeeze(-1)
 
     def t_times(self, u: Tensor) -> Tensor:
         """`B_s^T u` for u `(..., S, B, D)`."""
         if self.structured:
-            return self.cell.input_vjp(self.lin, u)
+            return self.cell.input_rmatmul(self.lin, u.unsqueeze(-2)).squeeze(-2)
         return (self.mat.mT @ u.unsqueeze(-1)).squeeze(-1)
 
     @staticmethod

@@ -2,13 +2,15 @@
 host in float64, norms that neither underflow nor overflow, safe renormalisation, the
 top singular value from a small Gram matrix, and the chunk length of a sweep.
 
-May import: nothing of gradscope's (torch and numpy only).
+May import: `gradscope.model.batched` (its `stable_norm`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from ..model.batched import stable_norm  # noqa: F401  (the norm every sweep uses, public here)
 
 Tensor = torch.Tensor
 
@@ -27,21 +29,6 @@ def host_log(t: Tensor) -> np.ndarray:
     a = t.detach().to("cpu", torch.float64).numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(a)
-
-
-def stable_norm(t: Tensor, dim) -> Tensor:
-    """Euclidean/Frobenius norm over `dim` that neither underflows nor overflows.
-
-    A plain norm squares the entries: in float32 a product whose entries are all below
-    ~1e-19 (with denormals flushed) would read exactly 0, and one above ~1e19 inf.
-    float32 tensors are summed in float64; float64 ones are scaled by their largest
-    entry first.
-    """
-    if t.dtype == torch.float32:
-        return torch.linalg.vector_norm(t, dim=dim, dtype=torch.float64)
-    a = t.abs().amax(dim=dim, keepdim=True)
-    a = torch.where(a > 0, a, torch.ones_like(a))
-    return torch.linalg.vector_norm(t / a, dim=dim) * a.squeeze(dim)
 
 
 def divide_by_norm_(q: Tensor, n: Tensor) -> None:

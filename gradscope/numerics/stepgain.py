@@ -2,9 +2,9 @@
 
 `exact` mode takes an SVD of every step Jacobian. `fast` mode runs Lanczos on
 `J_t J_t^T` for every step of the chunk at once (`lanczos.lanczos_top`): for the built-in
-cells `J_t (J_t^T x)` is two products with `weight_hh` (`cell.vjp`, `cell.jvp`; one with
-`W W^T` for the vanilla RNN, `cell.jjt`), so one iteration for 256 steps is one matrix
-product; other cells use their materialised Jacobians. Each step stops when the relative residual of its top Ritz pair is below
+cells `x^T J_t J_t^T` (`cell.gram`) is two products with `weight_hh` (one with `W W^T`
+for the vanilla RNN), so one iteration for 256 steps is one matrix product; cells that do
+not declare `gram` fast use their materialised Jacobians. Each step stops when the relative residual of its top Ritz pair is below
 `TOL` (then the estimate, a lower bound, is within `TOL` of an eigenvalue of
 `J^T J`); a step that does not get there in `MAX_ITER` iterations gets an exact SVD.
 
@@ -93,14 +93,14 @@ def _svd_top(cell, lin: dict, idx: np.ndarray, jac: Tensor | None) -> np.ndarray
 def _lanczos_gains(cell, lin: dict, tol: float, seed: int, jac: Tensor | None) -> np.ndarray:
     """`||J_t||_2` `(C, B)` by Lanczos on `J^T J` (exact SVD where it does not converge)."""
     count, trials = lin_lead(lin)
-    structured = jac is None and hasattr(cell, "jvp") and hasattr(cell, "vjp")
+    structured = jac is None and "gram" in cell.fast_products
     if not structured and jac is None:
         jac = cell.jacobian(lin)
 
     def apply(x: Tensor, idx: Tensor) -> Tensor:  # J J^T x: the same top eigenvalue as J^T J
         if structured:
             sub = lin_take(lin, idx) if idx.numel() < count else lin
-            return cell.jjt(sub, x) if hasattr(cell, "jjt") else cell.jvp(sub, cell.vjp(sub, x))
+            return cell.gram(sub, x.unsqueeze(-2)).squeeze(-2)
         j = jac[idx]
         return ((x.unsqueeze(-2) @ j) @ j.mT).squeeze(-2)  # row vectors: the fast orientation
 

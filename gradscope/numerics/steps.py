@@ -1,17 +1,18 @@
 """The step Jacobians of one chunk of the sweep, as the products the transport needs.
 
 `ExactSteps` is what `--spectral exact` multiplies with (kept as it was, so exact mode
-is unchanged to the last bit): a vanilla RNN's `J_t = diag(d_t) W` is never formed
-unless the per-step gains need the Jacobians themselves; other cells use the chunk's
-materialised Jacobians.
+is unchanged to the last bit): a Jacobian of the form `J_t = diag(d_t) W` (the cell's
+`row_scaled`: a vanilla RNN) is never formed unless the per-step gains need the
+Jacobians themselves; other cells use the chunk's materialised Jacobians.
 
 `FastSteps` serves fast mode and never forms the chunk: `q @ J_t` for the running
-product comes from the cell's `matrix_vjp` (a vanilla RNN: `(q diag(d)) W`; an LSTM: half
-a D x D product, since the right half of its Jacobian is diagonal), or, for a cell with
-`jacobian_stack` (the GRU), from the Jacobians of the next few lags formed together,
+product comes from the cell's `rmatmul` (a vanilla RNN: `q diag(d) W`; an LSTM: half
+a D x D product, since the right half of its Jacobian is diagonal), or, for a cell that
+`stacks_jacobians` (the GRU), from the Jacobians of the next few lags formed together,
 about 2 MiB of them, so that they stay in cache (per step, the calls cost 40% of the
-product at N = 128); `J_t^T v` from `vjp`, `||J_t||_F` from `jacobian_frobenius`. A cell
-without those methods falls back to its materialised Jacobians.
+product at N = 128); `v^T J_t` from `rmatmul` on one row, `||J_t||_F` from `frobenius`.
+A cell that does not declare those products fast (`fast_products`) uses its
+materialised Jacobians.
 
 May import: `gradscope.numerics.logspace` (cells come in as arguments).
 """
@@ -66,16 +67,17 @@ def lin_lead(lin) -> tuple[int, int]:
 class ExactSteps:
     """The step Jacobians of one chunk, as right-multiplication and vector products.
 
-    A vanilla RNN's `J_t = diag(d_t) W` is never formed: `Q J_t = (Q diag(d_t)) W` and
+    A row-scaled `J_t = diag(d_t) W` is never formed: `Q J_t = (Q diag(d_t)) W` and
     `J_t^T v = W^T (d_t * v)` (it saves building the chunk and half the memory traffic).
     Other cells, or when the Jacobians themselves are needed (per-step gains), use the
     materialised chunk `jac[j]`.
     """
 
     def __init__(self, cell, lin, materialise: bool) -> None:
-        self.direct = not materialise and getattr(cell, "kind", "") == "rnn" and "d" in lin
-        if self.direct:
-            self.d, self.w = lin["d"], cell.w.weight_hh
+        scaled = None if materialise else cell.row_scaled(lin)
+        self.direct = scaled is not None
+        if scaled is not None:
+            self.d, self.w = scaled
             self.jac = None
         else:
             self.jac = cell.jacobian(lin)  # (C, B, D, D); jac[j] is the step lo+1+j
@@ -109,12 +111,12 @@ class FastSteps:
 
     def __init__(self, cell, lin: dict) -> None:
         self.cell, self.lin = cell, lin
-        self.structured = all(hasattr(cell, m) for m in ("matrix_vjp", "vjp", "jvp", "jacobian_frobenius"))
+        self.structured = {"rmatmul", "frobenius"} <= cell.fast_products
         # a structured cell's lin is a dict of (C, ...) tensors; others' (stacked layers,
         # custom cells) may be anything their own `jacobian` reads
         self.steps = [lin_take(lin, j) for j in range(lin_lead(lin)[0])] if self.structured else []
         self.jac = None if self.structured else cell.jacobian(lin)
-        self.stacked = self.structured and hasattr(cell, "jacobian_stack")
+        self.stacked = self.structured and cell.stacks_jacobians
         self.stack: Tensor | None = None  # the Jacobians of steps stack_lo.. (`jacobian_stack`)
         self.stack_lo = 0
 
@@ -129,16 +131,16 @@ class FastSteps:
                 self.stack_lo = max(0, j - count + 1)  # the lags run backwards: steps j, j-1, ...
                 self.stack = self.cell.jacobian_stack(lin_take(self.lin, slice(self.stack_lo, j + 1)))
             return torch.bmm(q, self.stack[j - self.stack_lo], out=out)
-        return self.cell.matrix_vjp(self.steps[j], q, out=out)
+        return self.cell.rmatmul(self.steps[j], q, out=out)
 
     def vjp(self, v: Tensor, j: int) -> Tensor:
         """`J_j^T v` for v `(B, D)`."""
         if self.jac is not None:
             return torch.bmm(v.unsqueeze(1), self.jac[j]).squeeze(1)
-        return self.cell.vjp(self.steps[j], v)
+        return self.cell.rmatmul(self.steps[j], v.unsqueeze(-2)).squeeze(-2)
 
     def frobenius(self) -> Tensor:
         """`||J_t||_F` for the chunk `(C, B)`."""
         if self.jac is not None:
             return stable_norm(self.jac, (-2, -1))
-        return self.cell.jacobian_frobenius(self.lin)
+        return self.cell.frobenius(self.lin)

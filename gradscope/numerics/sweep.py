@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .logspace import divide_by_norm_, host_log, stable_norm
-from .steps import ExactSteps, lin_take
+from .steps import ExactSteps
 
 Tensor = torch.Tensor
 
@@ -90,15 +90,9 @@ class SweepBase:
         if self.v_vec:
             vecs = torch.stack(self.v_vec)  # (C, B, D)
             out["log_loss_grad"][:, lags] = self.v_add.T + host_log(stable_norm(vecs, -1)).T
-            if "weight_grad" in self.want and hasattr(self.cell, "weight_grad_norms"):
-                # stacked layers, custom cells: no single outer product; the cell gives the norms
-                norms = self.cell.weight_grad_norms(self.lin, vecs[order])[order]
-                out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
-            elif "weight_grad" in self.want:
-                lin_rev = lin_take(self.lin, order)
-                delta = self.cell.weight_grad_rows(lin_rev, vecs)  # (C, B, G*N)
-                h_prev = self.cell.hidden_part(self.states[self.lo : self.hi])[order]
-                norms = stable_norm(delta, -1) * stable_norm(h_prev, -1)
+            if "weight_grad" in self.want:
+                s_prev = self.states[self.lo : self.hi]
+                norms = self.cell.weight_grad_norms(self.lin, vecs[order], s_prev)[order]
                 out["log_weight_grad"][:, lags] = self.v_add.T + host_log(norms).T
         out["log_step_rms"][:, self.lo : self.hi] = host_log(self.step_frobenius()).T - 0.5 * math.log(dim)
         if "step_gain" in self.want:

@@ -173,12 +173,9 @@ def theory_figures(config: Config, cell, drive, warnings: list[str]) -> dict:
     (vanilla RNN, IndRNN) and mean field (vanilla RNN, drawn weights; `drive` the run's
     input drive); a note in `warnings` when mean field puts q* at 0."""
     from ..model.initialization import bias_variance, input_variance, recurrent_variance
-    from ..model.research_cells import recurrent_matrix
 
     gamma = get_activation(config.act).gamma if not config.custom else None
-    # one built-in cell has a W_hh to read (not a stack of layers, not a custom cell)
-    one_cell = hasattr(cell, "w") or callable(getattr(cell, "recurrent_matrix", None))
-    whh = recurrent_matrix(cell) if one_cell else None
+    whh = cell.recurrent_matrix()  # one built-in cell's (None: a stack of layers, a custom cell)
     s = {"gamma": gamma, "sigma_max_whh": None}
     if whh is not None:
         s["sigma_max_whh"] = float(median(np.exp(pascanu_rate(whh, 1.0))))

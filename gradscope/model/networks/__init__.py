@@ -1,14 +1,15 @@
 """A network of the user's, ready to run: a checkpoint (`nn.RNN/LSTM/GRU` or their
 `*Cell`) or a custom cell, with the configuration made its own (cell, sizes) and a
-record of what it is.
+record of what it is. The room of the user's networks: `checkpoints` (state dicts read
+safely, the recurrent module found and described), `stacked` (layers as one cell),
+`funccell` (any step function or module, by torch.func), `custom` (`package.module:Name`).
 
 The weights are fixed: every trial runs the same network, and trials differ only in
 their inputs, initial state (zero unless `h0_std` says otherwise) and readout. A
-multi-layer module is analysed over its whole stacked state (`model.stacked`), or one
+multi-layer module is analysed over its whole stacked state (`model.networks.stacked`), or one
 layer (`layer`) driven by the outputs of the layers below it.
 
-May import: `gradscope.model.checkpoints`, `gradscope.model.custom`,
-`gradscope.model.stacked`, `gradscope.model.cells`, `gradscope.model.initialization`,
+May import: `gradscope.model.networks.*`, `gradscope.model.cells`, `gradscope.model.draws`,
 `gradscope.config`.
 """
 
@@ -21,11 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import Config
-from .cells import CELL_CLASSES
+from ...config import Config
+from ..cells import CELL_CLASSES
+from ..draws import draw_states_and_readouts
 from .checkpoints import RecurrentModule, load_checkpoint
 from .custom import custom_cell
-from .initialization import draw_states_and_readouts
 from .stacked import LayerDrive, StackedCell
 
 _DEFAULT_HIDDEN = Config().hidden

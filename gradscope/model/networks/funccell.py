@@ -18,7 +18,7 @@ so the downstream transport, spectrum and figures are those of the built-in cell
 Parameters are shared by every trial (a model's fixed weights), or one set per trial
 with `per_trial=True` (a leading trial axis on each).
 
-May import: nothing of gradscope's (torch only).
+May import: `gradscope.model.contract`.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from torch.func import functional_call, jacrev, vjp, vmap
 
+from ..contract import CellBase
+
 Tensor = torch.Tensor
 
 #: Numbers that one vmap chunk of Jacobian rows may hold in its intermediates.
 CHUNK_BUDGET = 1 << 22
 
 
-class FuncCell:
+class FuncCell(CellBase):
     """A cell from a step function, with Jacobians and weight gradients by `torch.func`.
 
     Arguments:
@@ -190,9 +192,9 @@ class FuncCell:
     def input_jacobian(self, lin: dict[str, Tensor]) -> Tensor:
         return lin["input_jac"]
 
-    def weight_grad_norms(self, lin: dict[str, Tensor], g: Tensor) -> Tensor:
-        """`||dL/d(recurrent params)|_t||` `(..., B)` (float64) for `g = dL/ds_t`; NaN
-        for a cell without parameters."""
+    def weight_grad_norms(self, lin: dict[str, Tensor], g: Tensor, s_prev: Tensor | None = None) -> Tensor:
+        """`||dL/d(recurrent params)|_t||` `(..., B)` (float64) for `g = dL/ds_t` (the
+        states come with `lin`); NaN for a cell without parameters."""
         if not self.recurrent:
             return torch.full(g.shape[:-1], math.nan, dtype=torch.float64, device=g.device)
         return self._map(self._weight_grad_norm, (lin["s"], lin["x"], g), self._chunk(g.shape[-2]))

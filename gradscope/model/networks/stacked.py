@@ -9,7 +9,7 @@ is block lower-triangular in layer order: block (l, m) is `B_l H (block (l-1, m)
 m < l and `J_l` for m = l, with `J_l`, `B_l` layer l's own state and input Jacobians and
 `H` the rows of `h` (see `StackedCell.jacobian`).
 
-May import: `gradscope.model.cells`.
+May import: `gradscope.model.contract`.
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from ..contract import CellBase
+
 Tensor = torch.Tensor
 
 
-class StackedCell:
+class StackedCell(CellBase):
     """Layers `cells[0]` (input side) .. `cells[-1]` (top) as one cell on the stacked state.
 
-    Implements the cell protocol of `gradscope.model.cells.Cell`; the weight gradient
-    (over every layer's `weight_hh`) comes from `weight_grad_norms`, since it is a sum
-    of one outer product per layer rather than one.
+    Implements the cell contract (`gradscope.model.contract`); the weight gradient
+    (over every layer's `weight_hh`) is a sum of one outer product per layer rather
+    than one, computed in `weight_grad_norms`.
     """
 
     def __init__(self, cells: Sequence[Any]) -> None:
@@ -102,7 +104,7 @@ class StackedCell:
             rows.append(b[layer] @ rows[-1][..., : self.layers[layer - 1].hidden, :])
         return torch.cat(rows[::-1], dim=-2)
 
-    def weight_grad_norms(self, lin: dict[str, list], g: Tensor) -> Tensor:
+    def weight_grad_norms(self, lin: dict[str, list], g: Tensor, s_prev: Tensor | None = None) -> Tensor:
         """`||dL/d(weight_hh of every layer)|_t||_F` `(..., B)` (float64) for `g = dL/ds_t`.
 
         Within the step, the top layer's cotangent flows into the layers below through

@@ -7,7 +7,7 @@ arguments, after `torch.manual_seed(seed)` so that its draws repeat), or a modul
 `module(x, state)`, and declares `state_size` (or `hidden_size`) and `input_size`. The
 current directory is searched first, so `--cell mycells:MyCell` finds `./mycells.py`.
 
-May import: `gradscope.model.funccell`, `gradscope.model.checkpoints`, `gradscope.config`.
+May import: `gradscope.model.networks.funccell`, `gradscope.model.networks.checkpoints`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from ..config import Config, parse_cell_args
+from ...config import Config, parse_cell_args
 from .checkpoints import read_state_dict
 from .funccell import FuncCell
 
