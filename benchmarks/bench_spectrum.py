@@ -41,7 +41,7 @@ import torch
 
 from gradscope.analysis import simulate
 from gradscope.config import Config
-from gradscope.numerics.lyapunov import lyapunov_spectrum
+from gradscope.numerics.spectrum import lyapunov_spectrum
 
 HERE = Path(__file__).resolve().parent
 POOL = 256

@@ -132,7 +132,7 @@ def overhead(runs: int, folder: Path) -> dict:
 
 
 def bookkeeping(folder: Path, gains: int, biases: int) -> dict:
-    from gradscope.report.phase_report import write_sweep_report
+    from gradscope.report.sweep_report import write_sweep_report
     from gradscope.runs.execute import run_grid
     from gradscope.runs.executor import run_one
     from gradscope.runs.grid import expand_grid

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradscope.report.sweep import critical_gain_of
+from gradscope.numerics.theory.critical import critical_gain_of
 from gradscope.runs.claims import claims_check, claims_main
 
 HERE = Path(__file__).resolve().parent

@@ -40,11 +40,12 @@ def grid(gains: int, biases: int, hidden: int, steps: int, transient: int, trial
 
 def claims(results) -> list[dict]:
     """Per bias std and measure: where it changes sign along the gain, beside mean field."""
-    from gradscope.report.phase_report import gain_crossings
+    from gradscope.numerics.theory.critical import MeanFieldTheory
+    from gradscope.text.findings import gain_crossings
 
     out = []
     for measure in MEASURES:
-        for row in gain_crossings(results, measure):
+        for row in gain_crossings(results, measure, theory=MeanFieldTheory()):
             g, g_mf, step = row["measured"], row["mean_field"], row["step"]
             close = g is not None and g_mf is not None and abs(g - g_mf) <= step
             name = "growth rate" if measure == "growth_rate" else "lambda_1"
@@ -75,7 +76,7 @@ def run(size: dict, jobs: int | None = None, cache=None):
 
 def check(cache=None, results=None) -> dict:
     """The reduced run's numbers and verdicts, as committed in reports/phase-diagram/check.json."""
-    from gradscope.report.checks import check_summary
+    from gradscope.report.check_json import check_summary
 
     results = results if results is not None else run(REDUCED, jobs=1, cache=cache)
     verdicts = [{k: v for k, v in c.items() if k != "text"} for c in claims(results)]
@@ -91,8 +92,8 @@ def main(argv=None) -> int:
     for key, value in SIZE.items():
         parser.add_argument(f"--{key}", type=int, default=None, help=f"[default: {value}]")
     args = parser.parse_args(argv)
+    from gradscope import write_sweep_report
     from gradscope.cache import RunCache
-    from gradscope.report.phase_report import write_sweep_report
     from gradscope.results import write_text_atomic
 
     size = dict(REDUCED if args.reduced else SIZE)

@@ -167,7 +167,7 @@ def claims(results, task: dict) -> list[dict]:
 
 def check() -> dict:
     """The reduced run's numbers and verdicts, as committed in reports/training/check.json."""
-    from gradscope.report.checks import check_summary
+    from gradscope.report.check_json import check_summary
 
     with tempfile.TemporaryDirectory() as tmp:
         results, task = measure(REDUCED, Path(tmp))
@@ -176,8 +176,8 @@ def check() -> dict:
 
 
 def main(argv=None) -> int:
+    from gradscope import write_report
     from gradscope.cache import RunCache
-    from gradscope.report.write import write_report
     from gradscope.results import write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -16,8 +16,9 @@ The public API, the only import most users need:
   (the task of every worker) and `write_sweep_report`: what `gradscope sweep` adds.
 
 Heavy modules (torch, matplotlib) load on first use of a name, so `import gradscope`
-is cheap. The folders are the layers of the data flow (see the README's map):
-`model` -> `numerics` -> `analysis` -> `figures` -> `report` -> `runs` -> `cli`.
+is cheap. The folders are the layers of the data flow (ARCHITECTURE.md walks them):
+`config` -> `model` -> `numerics` -> `analysis` -> `figures` / `text` -> `report` ->
+`runs` -> `cli`.
 
 May import: `gradscope.config` at import time; every other module lazily, by name.
 """
@@ -36,8 +37,8 @@ _LAZY = {
     "spectrum": "analysis",
     "NonFiniteStateError": "analysis",
     "transport": "numerics.transport",
-    "lyapunov_spectrum": "numerics.lyapunov",
-    "SpectrumStream": "numerics.lyapunov",
+    "lyapunov_spectrum": "numerics.spectrum",
+    "SpectrumStream": "numerics.spectrum",
     "unroll": "numerics.unroll",
     "RNNCell": "model.cells",
     "LSTMCell": "model.cells",
@@ -54,14 +55,14 @@ _LAZY = {
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
     "run_one": "runs.executor",
-    "write_report": "report.write",
-    "write_sweep_report": "report.phase_report",
-    "replot": "report.replot",
-    "decay_figure": "figures.decay",
-    "plot_decay": "figures.decay",
-    "spectrum_figure": "figures.spectrum",
-    "plot_spectrum": "figures.spectrum",
-    "plot_convergence": "figures.spectrum",
+    "write_report": "runs.reports",
+    "write_sweep_report": "runs.reports",
+    "replot": "runs.reports",
+    "decay_figure": "figures.decay_figure",
+    "plot_decay": "figures.decay_figure",
+    "spectrum_figure": "figures.spectrum_figure",
+    "plot_spectrum": "figures.spectrum_figure",
+    "plot_convergence": "figures.spectrum_figure",
 }
 
 __all__ = ["Config", *_LAZY, "__version__"]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config
-from .results import ENGINE_VERSION, SCHEMA_VERSION, Result
+from .results import ENGINE_VERSION, SCHEMA_VERSION, Result, Status
 
 try:  # POSIX: advisory locks that die with their process
     import fcntl
@@ -81,7 +81,7 @@ class RunCache:
         try:
             if result.config.key() != config.key() or "status" not in result.summary:
                 return None
-            if result.status != "error" and result.provenance.get("engine") != ENGINE_VERSION:
+            if result.status != Status.ERROR and result.provenance.get("engine") != ENGINE_VERSION:
                 return None  # measured by another engine version: recompute
         except Exception:
             return None

@@ -1,4 +1,6 @@
-"""`Result`: everything one run measured, with its status; atomic save and load.
+"""`Result`: everything one run measured, with its status; atomic save and load; and the
+reading every table, sentence and figure shares: `Status` and `HorizonKind` (enums with
+human messages), `horizon_of` (measured, censored, exploding), `trial_horizons`.
 
 On disk a result is a folder with `result.json` (schema version, resolved config,
 provenance, summary) and `curves.npz` (every array, `-inf`/`inf` kept). Both are
@@ -11,6 +13,7 @@ May import: `gradscope.config`.
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import math
 import os
@@ -18,11 +21,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .config import Config, varied_fields
+from .config import Config
 
 SCHEMA_VERSION = 1
 #: Bumped whenever a change of the numerics or of the summary's wording makes earlier
@@ -157,7 +160,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
     def document(self) -> dict[str, Any]:
         """The JSON document of `--json` and `result.json`."""
@@ -240,26 +243,98 @@ def _check_curves(curves: dict[str, np.ndarray], path: Path) -> None:
                                  f"curves ({base} = {sizes[base]})")
 
 
-def unique_labels(results: Sequence[Result]) -> list[str]:
-    """`Config.label()` of each result, with the fields that tell equal labels apart
-    appended (`seed=1`, `steps=500`)."""
-    labels = [r.config.label() for r in results]
-    groups: dict[str, list[int]] = {}
-    for i, label in enumerate(labels):
-        groups.setdefault(label, []).append(i)
-    out = list(labels)
-    for label, members in groups.items():
-        if len(members) < 2:
-            continue
-        fields = varied_fields([results[i].config for i in members])
-        for i in members:
-            d = results[i].config.to_dict()
-            extra = " ".join(f"{f}={d[f]}" for f in fields)
-            out[i] = f"{label} {extra}".strip()
-    counts = {label: out.count(label) for label in out}
-    seen: dict[str, int] = {}
-    for i, label in enumerate(list(out)):  # identical configurations: number them
-        if counts[label] > 1:
-            seen[label] = seen.get(label, 0) + 1
-            out[i] = f"{label} #{seen[label]}"
-    return out
+# -- the kinds a run's outcome can take, with the words for them --------------------------
+class _Words(str, enum.Enum):
+    """A str enum that prints and formats as its value (`"ok"`) and compares equal to it."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+class Status(_Words):
+    """How a run ended (`summary["status"]`)."""
+
+    OK = "ok"
+    NONFINITE = "nonfinite"
+    ERROR = "error"
+
+
+class HorizonKind(_Words):
+    """What a run's horizon is: measured (the median gain fell below eps), censored (it
+    neither fell below eps nor exploded within the window: the horizon lies beyond it),
+    exploding (the gain grows: no horizon applies), or unknown."""
+
+    MEASURED = "measured"
+    CENSORED = "censored"
+    EXPLODING = "exploding"
+    UNKNOWN = "unknown"
+
+
+_MESSAGES = {
+    Status.OK: "finished",
+    Status.NONFINITE: "the state became non-finite: the analysis stops at the last finite state",
+    Status.ERROR: "the run failed",
+    HorizonKind.MEASURED: "the median gain fell below eps at this lag",
+    HorizonKind.CENSORED: "the gain stayed above eps over the whole window: the horizon lies beyond it",
+    HorizonKind.EXPLODING: "the gain grows: no horizon applies",
+    HorizonKind.UNKNOWN: "no horizon was measured",
+}
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """A run's horizon: its `kind` and the lag that goes with it (the horizon, the window
+    length for a censored one, the explosion lag, which may be None, for an exploding one)."""
+
+    kind: HorizonKind
+    lag: int | None
+
+    @property
+    def text(self) -> str:
+        """Short table text: `8`, `> 1000`, `n/a (explodes)`, `-`."""
+        if self.kind == HorizonKind.MEASURED:
+            return f"{self.lag}"
+        if self.kind == HorizonKind.CENSORED:
+            return f"> {self.lag}"
+        if self.kind == HorizonKind.EXPLODING:
+            return "n/a (explodes)"
+        return "-"
+
+
+def number(summary: Mapping[str, Any], key: str) -> Any:
+    """A summary value, with non-finite floats as None."""
+    value = summary.get(key)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def horizon_of(summary: Mapping[str, Any], steps: int | None = None) -> Horizon:
+    """The horizon's outcome, read the same way by every table, sentence and figure. An
+    exploding run (an explosion lag, an exploding regime, or a state that became
+    non-finite) has no horizon, even when an older summary marks it censored."""
+    h = number(summary, "horizon")
+    if h is not None:
+        return Horizon(HorizonKind.MEASURED, int(h))
+    lag = number(summary, "explosion_lag")
+    if lag is not None or summary.get("regime") == "exploding" or summary.get("status") == Status.NONFINITE:
+        return Horizon(HorizonKind.EXPLODING, None if lag is None else int(lag))
+    if summary.get("horizon_censored"):
+        window = number(summary, "analysed_lags") or steps
+        return Horizon(HorizonKind.CENSORED, None if window is None else int(window))
+    return Horizon(HorizonKind.UNKNOWN, None)
+
+
+def trial_horizons(curves: Mapping[str, Any], eps: float) -> Any:
+    """Per trial, the first lag at which the spectral gain falls below `eps` (`inf`
+    when it never does within the curve); None without a `(trials, lags)` curve."""
+    curve = curves.get("log_spectral")
+    if curve is None or np.ndim(curve) != 2 or np.size(curve) == 0:
+        return None
+    below = np.asarray(curve, dtype=np.float64) < math.log(eps)
+    lag = np.asarray(curves.get("lag", np.arange(below.shape[1])))
+    return np.where(below.any(axis=1), lag[np.argmax(below, axis=1)].astype(float), np.inf)

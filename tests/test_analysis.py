@@ -9,7 +9,6 @@ import torch
 from helpers import trajectory
 
 from gradscope import Config, NonFiniteStateError, Result, analyze
-from gradscope.numerics.lyapunov import lyapunov_spectrum
 from gradscope.numerics.metrics import (
     decay_figures,
     kaplan_yorke,
@@ -19,7 +18,8 @@ from gradscope.numerics.metrics import (
     regime,
     slope,
 )
-from gradscope.numerics.theory import critical_gain, mean_field
+from gradscope.numerics.spectrum import lyapunov_spectrum
+from gradscope.numerics.theory.mean_field import critical_gain, mean_field
 from gradscope.results import SUMMARY_KEYS
 
 SMALL = dict(hidden=8, steps=120, trials=3, transient=20)

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from gradscope.config import Config
+from gradscope.config import Config, cell_spec
 from gradscope.model.activations import ACTIVATIONS
-from gradscope.config import cell_spec
 from gradscope.model.cells import CELL_CLASSES
 from gradscope.model.draws import trial_streams
 from gradscope.model.initialization import build

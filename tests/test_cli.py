@@ -29,7 +29,7 @@ def fake_analyze(monkeypatch):
 
     calls = []
 
-    def fake(config, progress=None, strict=False, command=None, threads=None):
+    def fake(config, progress=None, strict=False, command=None, threads=None, network=None):
         calls.append(config)
         if progress is not None:
             progress("unroll", 1, 1)
@@ -408,8 +408,8 @@ def test_cells_keeps_the_lstm_state_in_brackets():
 def test_compare_table_fits_80_columns_and_never_cuts_a_number():
     from rich.console import Console
 
-    from gradscope.report.terminal import comparison_table
-    from gradscope.results import unique_labels
+    from gradscope.config.naming import unique_labels
+    from gradscope.text.terminal import comparison_table
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_layout import report_results
@@ -420,7 +420,7 @@ def test_compare_table_fits_80_columns_and_never_cuts_a_number():
     text = console.export_text()
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "…" not in text
-    for r, label in zip(results, unique_labels(results)):
+    for r, label in zip(results, unique_labels([r.config for r in results])):
         assert f"{r.summary['growth_rate']:.3f}" in text  # whole, never "-0.…"
         assert label.split()[0] in text
     assert "not shown at this width" in text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gradscope.report.checks import compare_checks
+from gradscope.report.check_json import compare_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -9,8 +9,10 @@ import pytest
 import torch
 from helpers import trajectory
 
-from gradscope.numerics import fastsweep, lagfast, stepgain
 from gradscope.numerics.transport import CHECKS, FAST_STATS, transport
+from gradscope.numerics.transport import fast as fastsweep
+from gradscope.numerics.transport import lags as lagfast
+from gradscope.numerics.transport import step_gain as stepgain
 
 CELLS, ACTS, INITS = ("rnn", "lstm", "gru"), ("tanh", "sigmoid", "relu"), ("default", "orthogonal", "normal")
 
@@ -103,21 +105,21 @@ def test_degenerate_spectra_within_stated_tolerance(case):
 def test_checked_lags_are_spread_over_block_positions():
     config, c, traj, r = trajectory(cell="rnn", hidden=8, steps=4000, trials=2)
     seen = []
-    original = fastsweep.FastSweep._plan
+    original = fastsweep.FastChunk._plan
 
     def spy(self, rng):
         plan = original(self, rng)
         seen.extend(self.lag0 + i for i in plan)
         return plan
 
-    fastsweep.FastSweep._plan = spy
+    fastsweep.FastChunk._plan = spy
     try:
         transport(c, traj.states, traj.inputs, r, spectral="fast")
         first = list(seen)
         seen.clear()
         transport(c, traj.states, traj.inputs, r, spectral="fast")
     finally:
-        fastsweep.FastSweep._plan = original
+        fastsweep.FastChunk._plan = original
     assert seen == first, "a fixed seed: the same lags every run"
     positions = np.array([(lag - fastsweep.PER_LAG) % fastsweep.SUB for lag in first if lag >= fastsweep.PER_LAG])
     assert len(first) >= CHECKS

@@ -1,5 +1,7 @@
 """The house keeps its shape: no import circle, imports go down the layers only, the
-numerics never touch presentation libraries, and `import gradscope` stays light.
+numerics never touch presentation libraries, presentation never computes (it imports
+neither `model` nor `numerics`), no two packages hold a module of the same name, no
+private name is imported across modules, and `import gradscope` stays light.
 
 Imports are read from the source (every `import` statement, at module top or inside a
 function: a lazy import that goes the wrong way is still a circle in the design).
@@ -19,7 +21,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gradscope"
 #: The layers, bottom first: a module may import its own layer and the ones before it.
 #: (`provenance` reads versions; `cache` stores results; `analysis` composes the numerics.)
 LAYERS = ("config", "model", "numerics", "results", "provenance", "cache", "analysis",
-          "figures", "report", "runs", "cli")
+          "figures", "text", "report", "runs", "cli")
+#: Presentation: drawn and written from data (theory reaches it as data or as lookups
+#: handed in from above), never by importing the engine.
+PRESENTATION_LAYERS = ("figures", "text", "report")
+ENGINE = ("model", "numerics", "analysis")
 PRESENTATION = ("click", "rich", "matplotlib")
 MAX_LINES = 400
 
@@ -165,6 +171,67 @@ def test_import_gradscope_and_its_cli_load_no_torch_and_no_matplotlib() -> None:
             "print(sorted(m for m in ('torch', 'matplotlib', 'rich', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def presentation_computing(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from presentation (`figures`, `text`, `report`) into the engine."""
+    return sorted(f"{m} imports {t}" for m, targets in graph.items() for t in targets
+                  if layer_name(m) in PRESENTATION_LAYERS and layer_name(t) in ENGINE)
+
+
+def layer_name(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def shared_module_names(package: Path = PACKAGE) -> dict[str, list[str]]:
+    """Module file names (not `__init__`) held by more than one package, `cli` aside."""
+    where: dict[str, list[str]] = {}
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package)
+        if path.name in ("__init__.py", "__main__.py") or rel.parts[0] == "cli" or len(rel.parts) == 1:
+            continue
+        where.setdefault(path.stem, []).append(rel.parent.as_posix())
+    for path in package.rglob("*"):  # a package shares its name with a module too
+        rel = path.relative_to(package)
+        if path.is_dir() and (path / "__init__.py").exists() and rel.parts[0] != "cli" and len(rel.parts) > 1:
+            where.setdefault(path.name, []).append(rel.parent.as_posix())
+    return {name: sorted(dirs) for name, dirs in where.items() if len(dirs) > 1}
+
+
+def private_imports(package: Path = PACKAGE) -> list[str]:
+    """`from x import _name` across modules (a private name is its module's own)."""
+    out = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        out.append(f"{module_name(path)} imports {alias.name} from {node.module or '.'}")
+    return sorted(out)
+
+
+def test_presentation_never_imports_the_engine() -> None:
+    found = presentation_computing(import_graph())
+    assert found == [], "\n".join(found)
+
+
+def test_the_presentation_check_finds_a_planted_import() -> None:
+    planted = {"gradscope.figures.x": {"gradscope.numerics.theory"}, "gradscope.text.y": {"gradscope.results"}}
+    assert presentation_computing(planted) == ["gradscope.figures.x imports gradscope.numerics.theory"]
+
+
+def test_no_two_packages_hold_a_module_of_the_same_name(tmp_path: Path) -> None:
+    assert shared_module_names() == {}
+    for folder in ("a", "b"):  # the check itself finds a planted pair
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "checks.py").write_text("")
+    assert shared_module_names(tmp_path) == {"checks": ["a", "b"]}
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    found = private_imports()
+    assert found == [], "make these public or move them:\n" + "\n".join(found)
 
 
 def test_every_public_name_resolves() -> None:

@@ -20,14 +20,14 @@ import numpy as np
 import pytest
 
 from gradscope.config import Config
-from gradscope.figures.decay import decay_figure
-from gradscope.figures.layout import layout_problems
-from gradscope.report.figures import (
+from gradscope.figures.along import sweep_figure
+from gradscope.figures.comparison import (
     horizon_figure,
     overlay_figure,
     small_multiples_figure,
 )
-from gradscope.report.sweep import sweep_figure
+from gradscope.figures.decay_figure import decay_figure
+from gradscope.figures.layout import layout_problems
 from gradscope.results import SUMMARY_KEYS, Result
 
 WIDTHS = (3.25, 3.5, 5.5, 6.75, 7.16)  # the venues; 3.25 is also the narrowest allowed (MIN_WIDTH)
@@ -201,7 +201,7 @@ def _phase_runs() -> list[Result]:
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_spectrum_figure_fits(width: float, style: str) -> None:
-    from gradscope.figures.spectrum import spectrum_figure
+    from gradscope.figures.spectrum_figure import spectrum_figure
 
     fig = spectrum_figure(_cached("spectrum", _spectrum_run), width=width, style=style)
     assert tuple(fig.get_size_inches())[0] == width
@@ -213,7 +213,7 @@ def test_spectrum_figure_fits(width: float, style: str) -> None:
 @pytest.mark.parametrize("axes", (1, 2))
 def test_phase_figures_fit(axes: int, width: float, style: str) -> None:
     """A sweep's heatmaps (two swept numbers) and line plots (one), for two measures."""
-    from gradscope.report.phase_report import phase_figures
+    from gradscope.report.sweep_report import phase_figures
 
     runs = _cached("phase", _phase_runs)
     if axes == 1:

@@ -14,8 +14,8 @@ from gradscope.analysis import simulate, spectrum
 from gradscope.config import Config
 from gradscope.model.activations import ACTIVATIONS
 from gradscope.model.cells import CELL_CLASSES, RNNCell
-from gradscope.numerics.lyapunov import lyapunov_spectrum
-from gradscope.numerics.theory import critical_gain, mean_field
+from gradscope.numerics.spectrum import lyapunov_spectrum
+from gradscope.numerics.theory.mean_field import critical_gain, mean_field
 
 F64 = torch.float64
 SMOOTH = [name for name, a in ACTIVATIONS.items() if a.smooth]
@@ -201,7 +201,7 @@ def test_mean_field_is_exact_at_the_edge_of_chaos():
 def _decay_result_of(cell, steps: int):
     """A `Result` with decay curves and a spectrum for a cell built by hand."""
     from gradscope.numerics.metrics import decay_figures
-    from gradscope.numerics.spectrum_metrics import spectrum_figures
+    from gradscope.numerics.spectrum.summary import spectrum_figures
     from gradscope.numerics.transport import transport
     from gradscope.results import SUMMARY_KEYS, Result
 
@@ -221,7 +221,7 @@ def _decay_result_of(cell, steps: int):
 
 
 def test_decay_figure_shows_the_non_normal_hump_above_the_lambda_1_asymptote():
-    from gradscope.figures.decay import decay_figure
+    from gradscope.figures.decay_figure import decay_figure
 
     r = _decay_result_of(rnn_cell([[0.9, 5.0], [0.0, 0.9]]), 2000)
     ax = decay_figure(r, width=3.25).axes[0]
@@ -251,7 +251,7 @@ def _drawn_texts(fig) -> list:
 
 @pytest.mark.parametrize("style", ["paper", "screen"])
 def test_spectrum_figure_fits_every_width_without_overlapping_text(style):
-    from gradscope.figures.spectrum import spectrum_figure
+    from gradscope.figures.spectrum_figure import spectrum_figure
 
     r = spectrum(Config(cell="lstm", act="relu", hidden=6, steps=400, trials=3, exponents="all"))
     assert r.summary["exponents_unresolved"]  # the -inf markers and their legend entry are drawn too

@@ -15,7 +15,7 @@ from gradscope.figures.curves import (
     log_spaced_indices,
     trial_quantiles,
 )
-from gradscope.figures.decay import (
+from gradscope.figures.decay_figure import (
     decay_figure,
     plot_decay,
     plot_input_sensitivity,
@@ -27,15 +27,15 @@ from gradscope.figures.style import (
     LINESTYLES,
     SERIES_COLORS,
     VENUE_WIDTHS,
-    _log10_label,
     log10_axis,
+    log10_label,
     new_figure,
     reach_ticks,
     save_figure,
     series_style,
     style_context,
 )
-from gradscope.figures.tables import plain_sentence, render_text, summary_table
+from gradscope.text.decay_table import plain_sentence, render_text, summary_table
 
 
 # -- thinning and statistics ---------------------------------------------------------
@@ -101,9 +101,9 @@ def test_new_figure_size():
 
 
 def test_log10_labels():
-    assert _log10_label(-300.0) == "$10^{-300}$"
-    assert _log10_label(0.0) == "$10^{0}$"
-    assert _log10_label(math.log10(2e-3), mode="mantissa") == r"$2\times10^{-3}$"
+    assert log10_label(-300.0) == "$10^{-300}$"
+    assert log10_label(0.0) == "$10^{0}$"
+    assert log10_label(math.log10(2e-3), mode="mantissa") == r"$2\times10^{-3}$"
     with style_context():
         fig, ax = new_figure()
         ax.plot([0, 1000], [0, -800])

@@ -18,13 +18,14 @@ import pytest
 
 from gradscope.cache import RunCache
 from gradscope.config import Config
+from gradscope.config.naming import unique_labels
 from gradscope.figures.curves import log_spaced_indices
 from gradscope.report.latex import latex_escape
-from gradscope.report.reading import reading
 from gradscope.report.replot import replot
 from gradscope.report.write import write_report
-from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result, unique_labels
+from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result
 from gradscope.runs.execute import run_grid
+from gradscope.text.reading import reading
 
 LOG_EPS = math.log(1e-6)
 
@@ -279,7 +280,7 @@ def test_html_is_self_contained(report: tuple[Path, dict[str, Any], list[Result]
     for ref in parser.refs:
         assert ref[1:] in ids, ref  # every internal reference resolves
     assert "Cells &amp; activations" in page
-    for label in unique_labels(results):
+    for label in unique_labels([r.config for r in results]):
         assert label in page
 
 
@@ -432,8 +433,8 @@ def test_findings_are_rendered_kept_and_replotted(tmp_path: Path, make_result: C
 
 
 def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callable[..., Result]) -> None:
-    from gradscope.report.figures import report_figures
-    from gradscope.report.sweep import plot_sweep, sweep_field, sweep_series
+    from gradscope.figures.along import plot_sweep, sweep_field, sweep_series
+    from gradscope.figures.comparison import report_figures
 
     gains = [0.5, 1.0, 1.5, 2.0]
     sweep = [make_result("rnn", "tanh", rate=-0.3 + 0.15 * i, init="normal", gain=g) for i, g in enumerate(gains)]
@@ -443,13 +444,15 @@ def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callabl
              make_result("rnn", "relu", rate=0.1, init="normal", gain=2.0)]
     assert sweep_field(mixed) is None  # three gains, but never three with the rest fixed
     assert "sweep" not in report_figures(mixed)
-    figs = report_figures(sweep)
+    from gradscope.numerics.theory.critical import MeanFieldTheory
+
+    figs = report_figures(sweep, theory=MeanFieldTheory())
     ax_rate, ax_hor = figs["sweep"].axes[:2]
     assert ax_hor.get_yscale() == "log" and ax_hor.get_xlabel() == "gain $g$"
     labels = [t.get_text() for t in figs["sweep"].legends[0].get_texts()]
     assert any(t.startswith("critical gain $g_c = 1.60") for t in labels)  # mean-field critical gain marked
     assert labels[0].startswith("spectral rate") and "RMS rate" in labels and any("mean field" in n for n in labels)
-    manifest = write_report(sweep, tmp_path / "s", formats=("svg",))
+    manifest = write_report(sweep, tmp_path / "s", formats=("svg",), theory=MeanFieldTheory())
     assert any(a["path"] == "figures/sweep.svg" for a in manifest["artefacts"])
     assert "![sweep](figures/sweep.svg)" in (tmp_path / "s" / "report.md").read_text()
     write_report(sweep[:2], tmp_path / "s", formats=("svg",))  # no longer a sweep: no stale figure
@@ -545,11 +548,11 @@ def test_writing_a_report_replaces_an_earlier_one_whole(make_result: Callable[..
 def test_exploding_run_is_never_a_long_horizon(make_result: Callable[..., Result]) -> None:
     """An exploding configuration has no horizon: its table cell says so (never '> T'),
     it is never the 'longest horizon', and the reading gives its explosion lag."""
-    from gradscope.report.columns import summary_table
+    from gradscope.text.report_table import report_table
 
     results = [make_result("rnn", "tanh", rate=-0.3), make_result("rnn", "relu", rate=0.4, init="normal", gain=6.0)]
     assert results[1].summary["horizon_censored"] is False and results[1].summary["explosion_lag"] is not None
-    headers, rows, _ = summary_table(results, unique_labels(results))
+    headers, rows, _ = report_table(results, unique_labels([r.config for r in results]))
     col = headers.index("horizon (steps)")
     assert rows[1][col][0] == "n/a (explodes)" and not rows[1][col][1]
     text = " ".join(reading(results))
@@ -557,7 +560,7 @@ def test_exploding_run_is_never_a_long_horizon(make_result: Callable[..., Result
     assert "> 120" not in text
     old = make_result("rnn", "relu", rate=0.4, init="normal", gain=6.0)
     old.summary["horizon_censored"] = True  # a summary written before exploding runs stopped counting as censored
-    assert summary_table([old], ["old"])[1][0][col][0] == "n/a (explodes)"
+    assert report_table([old], ["old"])[1][0][col][0] == "n/a (explodes)"
 
 
 # -- damaged or hostile folders: one-line errors, nothing read from outside -------------

@@ -15,12 +15,11 @@ from helpers import one_thread  # noqa: F401  (a fixture)
 
 from gradscope.analysis import simulate
 from gradscope.cli import main
-from gradscope.config import Config
-from gradscope.config import CELL_SPECS, cell_spec
+from gradscope.config import CELL_SPECS, Config, cell_spec
+from gradscope.model.cells import CoRNNCell
 from gradscope.model.draws import trial_streams
 from gradscope.model.initialization import build
-from gradscope.model.cells import CoRNNCell
-from gradscope.numerics.lyapunov import lyapunov_spectrum
+from gradscope.numerics.spectrum import lyapunov_spectrum
 
 F64 = torch.float64
 CELLS = [name for name, spec in CELL_SPECS.items() if spec.family == "research"]

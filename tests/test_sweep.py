@@ -159,15 +159,15 @@ def test_tanh_gain_sweep_changes_sign_at_the_mean_field_critical_gain() -> None:
     the edge of chaos at g = 1 (chi = g^2 tanh'(0)^2). The measured median growth rate
     is negative at g = 0.95 and positive at g = 1.05: it changes sign within 0.05 of the
     mean-field critical gain (at T = 100 the interpolated crossing is ~1.03)."""
-    from gradscope.report.phase_report import gain_crossings
-    from gradscope.report.sweep import critical_gain_of
+    from gradscope.numerics.theory.critical import MeanFieldTheory, critical_gain_of
+    from gradscope.text.findings import gain_crossings
 
     configs = expand_grid({"hidden": 256, "steps": 100, "transient": 100, "trials": 2, "init": "normal",
                            "input": "zeros", "bias_std": 0.0, "gain": [0.95, 1.05]}).configs
     results = run_grid(configs, jobs=2)
     rates = [r.summary["growth_rate"] for r in results]
     assert rates[0] < 0 < rates[1], rates
-    (row,) = gain_crossings(results)
+    (row,) = gain_crossings(results, theory=MeanFieldTheory())
     assert abs(row["measured"] - 1.0) <= 0.05, row
     assert abs(row["mean_field"] - 1.0) <= 1e-3 and abs(critical_gain_of(configs[0]) - 1.0) <= 1e-3
 
@@ -204,7 +204,7 @@ def test_bad_sweep_input_is_one_line_before_anything_runs(tmp_path: Path, args: 
 
 def test_measure_names_match_the_report() -> None:
     from gradscope.cli.sweep import MEASURE_NAMES
-    from gradscope.report.phase import MEASURES
+    from gradscope.figures.phase import MEASURES
 
     assert MEASURE_NAMES == tuple(MEASURES)
 
@@ -246,7 +246,7 @@ def test_sweep_report_two_axes_and_seeds(tmp_path: Path) -> None:
 
 
 def test_phase_grid_takes_the_median_over_seeds() -> None:
-    from gradscope.report.phase import phase_grid, sweep_axes
+    from gradscope.figures.slices import phase_grid, sweep_axes
 
     results = [fake_result(Config(hidden=8, steps=20, gain=g, bias_std=b, seed=s), rate=r)
                for g, b, s, r in [(1, 0, 0, -1.0), (1, 0, 1, -3.0), (1, 0, 2, -2.5), (2, 0, 0, 1.0),
@@ -264,7 +264,7 @@ def test_phase_grid_takes_the_median_over_seeds() -> None:
 @pytest.mark.parametrize("width", [3.25, 3.5, 5.5, 6.75, 7.16])
 def test_phase_figures_fit_every_width(width: float, style: str) -> None:
     """No text leaves the canvas or overlaps other text, heatmap and line plot alike."""
-    from gradscope.report.phase_report import phase_figures
+    from gradscope.report.sweep_report import phase_figures
 
     grid = [fake_result(Config(hidden=8, steps=40, init="normal", input="zeros", gain=g, bias_std=b, seed=s),
                         rate=0.4 * (g - 1.2 - b) + 0.01 * s)
@@ -320,7 +320,7 @@ def test_committed_phase_diagram_matches_its_reduced_check() -> None:
     them with its committed check.json: numbers to rtol 1e-6, verdicts exactly."""
     import importlib.util
 
-    from gradscope.report.checks import compare_checks
+    from gradscope.report.check_json import compare_checks
 
     spec = importlib.util.spec_from_file_location("phase_diagram", ROOT / "examples" / "phase_diagram.py")
     module = importlib.util.module_from_spec(spec)

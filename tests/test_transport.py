@@ -111,7 +111,7 @@ def test_float32_agrees_with_float64_when_contracting():
     kw = dict(cell="rnn", act="tanh", hidden=32, steps=10_000, trials=2, gain=1.0)
     _, c64, t64, r64 = trajectory(dtype="float64", **kw)
     _, c32, t32, r32 = trajectory(dtype="float32", **kw)
-    from gradscope.numerics.lyapunov import lyapunov_spectrum
+    from gradscope.numerics.spectrum import lyapunov_spectrum
 
     lam = lyapunov_spectrum(c64, t64.states[:2001], t64.inputs[:2000], 1)["lyapunov_spectrum"]
     assert (lam < -0.05).all()

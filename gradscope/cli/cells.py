@@ -8,11 +8,11 @@ from __future__ import annotations
 import click
 
 from ..config import INITS
-from .options import _DEFAULTS
+from .options import DEFAULTS
 
 
 @click.command()
-@click.option("--hidden", "-n", type=click.IntRange(min=1), default=_DEFAULTS["hidden"], show_default=True,
+@click.option("--hidden", "-n", type=click.IntRange(min=1), default=DEFAULTS["hidden"], show_default=True,
               help="Hidden size N for the parameter counts.")
 @click.option("--input-size", type=click.IntRange(min=1), default=None,
               help="Input size [default: hidden].")
@@ -32,7 +32,7 @@ def cells(hidden: int, input_size: int | None, init: str, gain: float) -> None:
 
     from rich.console import Console
 
-    from ..figures.tables import cells_table
+    from ..text.cells_table import cells_table
 
     if not math.isfinite(gain):
         raise click.BadParameter(f"{gain} is not a finite number", param_hint="'--gain'")

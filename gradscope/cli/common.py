@@ -145,7 +145,7 @@ class _Progress:
 
 
 def run_analysis(config: Config, show_progress: bool, command: str, what: str = "analyze",
-                 threads: int | None = None) -> Any:
+                 threads: int | None = None, network: Any = None) -> Any:
     """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with a progress bar,
     on `threads` torch threads (None: the engine chooses); library errors become one-line
     CLI errors."""
@@ -157,7 +157,7 @@ def run_analysis(config: Config, show_progress: bool, command: str, what: str = 
         bar = _Progress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
             return getattr(analysis, what)(config, progress=bar, strict=False, command=command,
-                                           threads=threads)
+                                           threads=threads, network=network)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:
@@ -178,15 +178,15 @@ def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, wi
     gradscope did not write only with `--force` (its other files kept). `stem` decay:
     the decay figure and table; spectrum: the spectrum's."""
     from ..figures.style import save_figure
-    from ..figures.tables import render_text
     from ..report.folder import output_folder
     from ..results import write_text_atomic
+    from ..text.decay_table import render_text
 
     figure, summary_table, plain_sentence = presentation(stem)
     width = width if width is not None else (3.25 if style == "paper" else 6.75)
     drawable = True
     if stem == "spectrum":
-        from ..figures.spectrum import has_spectrum
+        from ..figures.spectrum_figure import has_spectrum
 
         drawable = has_spectrum(result)
         if not drawable:  # the state went non-finite before any exponent was accumulated
@@ -211,12 +211,12 @@ def write_outputs(result: Any, out: Path, formats: Sequence[str], style: str, wi
 def presentation(stem: str) -> tuple[Any, Any, Any]:
     """(figure, table, sentence) functions of a run kind: `decay` or `spectrum`."""
     if stem == "spectrum":
-        from ..figures.spectrum import spectrum_figure
-        from ..figures.spectrum_tables import spectrum_sentence, spectrum_table
+        from ..figures.spectrum_figure import spectrum_figure
+        from ..text.spectrum_table import spectrum_sentence, spectrum_table
 
         return spectrum_figure, spectrum_table, spectrum_sentence
-    from ..figures.decay import decay_figure
-    from ..figures.tables import plain_sentence, summary_table
+    from ..figures.decay_figure import decay_figure
+    from ..text.decay_table import plain_sentence, summary_table
 
     return decay_figure, summary_table, plain_sentence
 
@@ -233,12 +233,12 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
     out, force, formats, style, width, as_json, quiet, strict, threads = (
         options.pop(k) for k in ("out", "force", "formats", "style", "width", "as_json", "quiet", "strict",
                                  "threads"))
-    config = config_from_options(options)
+    config, network = config_from_options(options)
     if out is not None:
         check_writable(out, force)
     show_progress = not (quiet or as_json) and sys.stderr.isatty()
     what = "spectrum" if stem == "spectrum" else "analyze"
-    result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads)
+    result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads, network=network)
     if out is not None:
         write_outputs(result, out, formats, style, width, stem=stem, force=force)
     _, table, sentence = presentation(stem)
@@ -254,7 +254,9 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
         console.print(sentence(result), soft_wrap=not console.is_terminal)
         if out is not None:
             console.print(f"wrote {out}/", style="dim")
-    if strict and result.status != "ok":
+    from ..results import Status
+
+    if strict and result.status != Status.OK:
         first = (result.summary.get("warnings") or [""])[0]
         click.echo(f"Error: status {result.status} (--strict): {first}", err=True)
         ctx.exit(EXIT_STRICT)
@@ -264,7 +266,7 @@ def one_run_command(f: Any) -> click.Command:
     """A command over one configuration (`decay`, `spectrum`): every configuration option,
     `--threads`, the output options, the context first; its body calls `run_and_show`."""
     return click.command(cls=GroupedCommand)(
-        config_options()(threads_option(output_options(click.pass_context(f)))))
+        config_options()(threads_option()(output_options(click.pass_context(f)))))
 
 
 def interrupted(ctx: click.Context, what: str) -> None:

@@ -1,7 +1,7 @@
 """`gradscope compare`: a grid of configurations and its comparison report.
 
-May import: `gradscope.cli.common`, `gradscope.cli.options`, and (inside the command)
-the library.
+May import: `gradscope.cli.common`, `gradscope.cli.options`, `gradscope.cli.execution`,
+`gradscope.cli.grid_command`, and (inside the command) the library.
 """
 
 from __future__ import annotations
@@ -11,56 +11,28 @@ from typing import Any, Sequence
 
 import click
 
-from ..config import Config
 from .common import (
     check_writable,
     command_line,
     grid_from_options,
-    interrupted,
     report_folder,
     say_replaced,
 )
 from .execution import execution_options, open_executor
+from .grid_command import (
+    GridProgress,
+    finish_grid,
+    grid_name,
+    run_configs,
+    write_grid_report,
+)
 from .options import (
-    EXIT_STRICT,
     GroupedCommand,
     GroupedOption,
     config_options,
     expand_options,
     report_output_options,
 )
-
-
-def _grid_name(configs: Sequence[Config]) -> str:
-    """A folder name from what the grid varies, e.g. `cell-rnn-lstm_act-tanh-relu`."""
-    import re
-
-    from ..config import varied_fields
-
-    parts = []
-    for name in varied_fields(configs)[:3]:
-        values = list(dict.fromkeys(f"{getattr(c, name)}" for c in configs))
-        shown = values if len(values) <= 4 else [values[0], values[-1]]
-        parts.append("-".join([name.replace("_", "")] + shown))
-    text = "_".join(parts) or f"{configs[0].cell}-{configs[0].act}"
-    return re.sub(r"[^A-Za-z0-9._-]+", "", text)[:80] or "compare"
-
-
-class _GridProgress:
-    """`run_grid` events as one line per finished run on stderr (and a bar on a terminal)."""
-
-    def __init__(self, show: bool) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True, highlight=False)
-        self.show = show
-
-    def __call__(self, event: Any) -> None:
-        if event.stage != "done" or not self.show:
-            return
-        how = "cached" if event.cached else f"{event.seconds:.1f} s"
-        self.console.print(f"[{event.index + 1}/{event.total}] {event.config.label()}: "
-                           f"{event.result.status} ({how})")
 
 
 @click.command(cls=GroupedCommand)
@@ -97,58 +69,32 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     """
     overrides = expand_options(options)
     experiment, expansion, configs = grid_from_options(config_file, overrides)
-    name = name or (experiment.name if config_file is not None else _grid_name(configs))
+    name = name or (experiment.name if config_file is not None else grid_name(configs))
     out = report_folder(out, name, cache_dir, no_cache)
     check_writable(out)
     from ..cache import RunCache
-    from ..report.tables import summary_rows
-    from ..report.write import write_report
-    from ..runs.execute import run_grid
+    from ..runs.reports import write_report
+    from ..text.reading import reading
 
     cache = None if no_cache else RunCache(cache_dir)
-    progress = _GridProgress(show=not (quiet or as_json))
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
-        results = run_grid(configs, cache=cache, progress=progress, executor=executor)
-    except KeyboardInterrupt:
-        interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
-                     else "nothing was kept (--no-cache); the same command starts over.")
+        results = run_configs(ctx, configs, executor, cache, GridProgress(show=not (quiet or as_json)))
     finally:
         executor.close()
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
-    try:
-        manifest = write_report(results, out, name=name, title=title, command=command_line(ctx),
-                                notes=expansion.notes, width=width, style=style, formats=formats,
-                                force=force, on_replace=say_replaced(out))
-    except KeyboardInterrupt:
-        interrupted(ctx, f"the report was not written; {out} is as it was."
-                     + (" The runs are in the cache: the same command writes it at once." if cache is not None else ""))
-    except ValueError as exc:  # the folder changed under us since the check
-        raise click.UsageError(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
-    if as_json:
-        import json
-
-        click.echo(json.dumps({"report": str(out), "manifest": manifest,
-                               "summary": summary_rows(results)}, indent=2, default=str))
-    elif quiet:
-        click.echo(str(out / "report.md"))
-    else:
-        _print_compare(results, out, expansion.notes)
-    if strict and any(r.status != "ok" for r in results):
-        bad = sum(r.status != "ok" for r in results)
-        click.echo(f"Error: {bad} configuration(s) did not finish ok (--strict)", err=True)
-        ctx.exit(EXIT_STRICT)
+    lines = reading(results)  # once: the report and the terminal say the same
+    manifest = write_grid_report(ctx, out, cache is not None, lambda: write_report(
+        results, out, name=name, title=title, command=command_line(ctx), notes=expansion.notes, width=width,
+        style=style, formats=formats, force=force, on_replace=say_replaced(out), reading=lines))
+    finish_grid(ctx, results, out, manifest, as_json, quiet, strict,
+                lambda: _print_compare(results, out, expansion.notes, lines))
 
 
-
-
-def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> None:
+def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str], lines: Sequence[str]) -> None:
     from rich.console import Console
 
-    from ..report.reading import reading
-    from ..report.terminal import comparison_table
+    from ..text.terminal import comparison_table
 
     console = Console(highlight=False)
     if console.is_terminal:  # as many columns as fit; a number is never cut
@@ -156,7 +102,7 @@ def _print_compare(results: Sequence[Any], out: Path, notes: Sequence[str]) -> N
     else:  # a pipe or file: every column, wide enough that nothing is cut
         console = Console(highlight=False, width=250)
         console.print(comparison_table(results))
-    for line in reading(results):
+    for line in lines:
         console.print("- " + line, soft_wrap=not console.is_terminal)
     for note in notes:
         console.print(f"note: {note}", style="dim")

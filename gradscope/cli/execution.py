@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from .options import GroupedOption
+from .options import GroupedOption, threads_option
 
 
 def execution_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,9 +24,7 @@ def execution_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run on a Dask cluster instead (pip install 'gradscope[dask]'); "
                           "finished runs come back here and are cached here.",
                      cls=GroupedOption, group="Grid"),
-        click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-                     help="torch threads per run (the parallelism is across runs: --jobs).",
-                     cls=GroupedOption, group="Grid"),
+        threads_option(per_run=True),
     ]
     for opt in reversed(opts):
         f = opt(f)

@@ -69,7 +69,7 @@ class _Spec:
     multiple: bool = False  # repeatable; the values are joined with ";" into one
 
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("cell", ("--cell",), "str", "Network", "Recurrent cell (rnn, lstm, gru: PyTorch's; the others: `gradscope cells`), or "
           "package.module:Name, a cell of yours (imports and runs your code).", CELLS,
@@ -172,7 +172,7 @@ def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callab
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         for spec in reversed(OPTION_SPECS):
-            default = _DEFAULTS[spec.field]
+            default = DEFAULTS[spec.field]
             if spec.kind == "bool" or spec.multiple:  # flags and repeatable options: alike in both
                 f = click.option(*spec.decls, spec.field, cls=GroupedOption, group=spec.group, help=spec.help,
                                  is_flag=spec.kind == "bool", multiple=spec.multiple, metavar=spec.metavar)(f)
@@ -227,10 +227,11 @@ def expand_options(values: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def config_from_options(values: dict[str, Any]) -> Config:
+def config_from_options(values: dict[str, Any]) -> tuple[Config, Any]:
     """Build a `Config` from single-valued options; a bad value is a usage error (exit 2)
     naming the option. A user's network (checkpoint, custom cell) is loaded and checked
-    here, and the configuration comes back with its cell and sizes (`check_networks`)."""
+    here, once: the configuration comes back with its cell and sizes, and the network,
+    to hand to the analysis (None for a drawn one)."""
     fields = {s.field: values[s.field] for s in OPTION_SPECS if s.field in values}
     for spec in OPTION_SPECS:
         if spec.multiple and spec.field in fields:
@@ -241,13 +242,20 @@ def config_from_options(values: dict[str, Any]) -> Config:
         raise usage_error_for(exc) from None
     ctx = click.get_current_context(silent=True)
     act_given = ctx is None or ctx.get_parameter_source("act") == click.core.ParameterSource.COMMANDLINE
-    return check_networks([config], act_given)[0]
+    return load_networks([config], act_given)[0]
 
 
 def check_networks(configs: list[Config], act_given: bool) -> list[Config]:
+    """`load_networks`' configurations (their networks' cells and sizes): a grid's runs
+    load their networks where they run."""
+    return [config for config, _ in load_networks(configs, act_given)]
+
+
+def load_networks(configs: list[Config], act_given: bool) -> list[tuple[Config, Any]]:
     """Load every checkpoint or custom cell of `configs` and check its options and input
-    file (`analysis.resolve_model`), before any work or writing: a problem is a one-line
-    usage error. Returns the configurations with their networks' cells and sizes.
+    file (`analysis.resolve_network`), before any work or writing: a problem is a one-line
+    usage error. Returns each configuration with its network's cell and sizes, and the
+    network (None for a drawn one).
 
     `act_given`: whether `--act` was given; an `nn.RNN` state dict does not record its
     nonlinearity, so it must be.
@@ -255,19 +263,19 @@ def check_networks(configs: list[Config], act_given: bool) -> list[Config]:
     out = []
     for config in configs:
         if not config.fixed_weights and config.input in ("noise", "zeros", "constant"):
-            out.append(config)
+            out.append((config, None))
             continue
-        from ..analysis import resolve_model
+        from ..analysis import resolve_network
 
         try:
-            resolved, record = resolve_model(config)
+            resolved, network = resolve_network(config)
         except ValueError as exc:
             raise usage_error_for(exc) from None
-        module_type = (record or {}).get("module_type", "")
+        module_type = (network.record if network is not None else {}).get("module_type", "")
         if module_type.startswith("nn.RNN") and not act_given:
             raise click.UsageError(f"checkpoint {config.checkpoint!r} holds an {module_type}, whose state dict "
                                    "does not record its nonlinearity: give --act tanh or --act relu")
-        out.append(resolved)
+        out.append((resolved, network))
     return out
 
 
@@ -281,16 +289,22 @@ def usage_error_for(exc: ValueError) -> click.UsageError:
     return click.UsageError(msg)
 
 
-def threads_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`--threads N`: torch threads for the run (an execution setting, not in `Config`)."""
+def threads_option(per_run: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--threads N`, torch threads (an execution setting, not in `Config`): for one run
+    (`decay`, `spectrum`: default, the engine chooses from the size of the work), or per
+    run of a grid (`per_run`: default 1, the parallelism is across runs)."""
+    if per_run:
+        return click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+                             help="torch threads per run (the parallelism is across runs: --jobs).",
+                             cls=GroupedOption, group="Grid")
     return click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
                         help="torch threads [default: chosen from the size of the work: one for "
                              "small matrices, the cores for large products when they pay].",
-                        cls=GroupedOption, group="Numerics")(f)
+                        cls=GroupedOption, group="Numerics")
 
 
 # -- output options ------------------------------------------------------------------
-def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+def parse_formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     items = [v.strip().lower() for v in value.split(",") if v.strip()]
     bad = [v for v in items if v not in FIGURE_FORMATS]
     if bad or not items:
@@ -300,7 +314,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     return tuple(dict.fromkeys(items))
 
 
-def _width(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+def parse_width(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
     if value is None:
         return None
     key = value.strip().lower()
@@ -328,12 +342,12 @@ def _output_decorator(out_help: str, json_help: str, quiet_help: str) -> Callabl
                          help="Write into --out even if it holds files gradscope did not write (they are "
                               "kept). An earlier gradscope folder there is always replaced whole.",
                          cls=GroupedOption, group="Output"),
-            click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=_formats,
+            click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=parse_formats,
                          help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
             click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
                          help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
                          cls=GroupedOption, group="Output"),
-            click.option("--width", callback=_width, default=None, metavar="IN|VENUE",
+            click.option("--width", callback=parse_width, default=None, metavar="IN|VENUE",
                          help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
                               "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
                          cls=GroupedOption, group="Output"),

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import click
 
-from .options import _formats, _width
+from .options import parse_formats, parse_width
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "formats", default=None, callback=lambda c, p, v: None if v is None else _formats(c, p, v),
+@click.option("--format", "formats", default=None, callback=lambda c, p, v: None if v is None else parse_formats(c, p, v),
               help="Figure formats, a comma list of png,pdf,svg [default: as before].")
 @click.option("--style", type=click.Choice(["paper", "screen"]), default=None, help="Figure style [default: as before].")
-@click.option("--width", callback=_width, default=None, metavar="IN|VENUE", help="Width in inches or a venue name.")
+@click.option("--width", callback=parse_width, default=None, metavar="IN|VENUE", help="Width in inches or a venue name.")
 @click.option("--fontsize", type=click.FloatRange(4, 30), default=None, help="Base font size in points.")
 @click.option("--select", default=None,
               help="Report only: comma list of config ids or labels to keep, written as a new report (needs --out).")
@@ -41,7 +41,7 @@ def replot(ctx: click.Context, path: Path, formats: tuple[str, ...] | None, styl
     Example:
       gradscope replot reports/textbook --width 6.75 --format pdf
     """
-    from ..report.replot import replot as redraw
+    from ..runs.reports import replot as redraw
     from .common import check_apart, command_line, say_replaced
 
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select is not None else None

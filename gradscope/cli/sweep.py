@@ -1,7 +1,7 @@
 """`gradscope sweep`: phase diagrams at scale, on all cores or a Dask cluster, resumable.
 
 May import: `gradscope.cli.common`, `gradscope.cli.options`, `gradscope.cli.execution`,
-and (inside the command) the library.
+`gradscope.cli.grid_command`, and (inside the command) the library.
 """
 
 from __future__ import annotations
@@ -16,13 +16,18 @@ from .common import (
     check_writable,
     command_line,
     grid_from_options,
-    interrupted,
     report_folder,
     say_replaced,
 )
 from .execution import execution_options, open_executor
+from .grid_command import (
+    GridProgress,
+    finish_grid,
+    grid_name,
+    run_configs,
+    write_grid_report,
+)
 from .options import (
-    EXIT_STRICT,
     GroupedCommand,
     GroupedOption,
     config_options,
@@ -44,32 +49,6 @@ def _measures(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
     if bad:
         raise click.BadParameter(f"{', '.join(bad)}: choose from {', '.join(MEASURE_NAMES)}")
     return tuple(dict.fromkeys(items))
-
-
-class _SweepProgress:
-    """One line per finished run on stderr: the swept values, the status, then the runs
-    done, failed and cached, and the time left."""
-
-    def __init__(self, show: bool, configs: Sequence[Any]) -> None:
-        from rich.console import Console
-
-        from ..config import varied_fields
-
-        self.console = Console(stderr=True, highlight=False)
-        self.show = show
-        self.fields = varied_fields(configs)
-
-    def __call__(self, event: Any) -> None:
-        if event.stage != "done" or not self.show:
-            return
-        from ..runs.estimate import _duration
-
-        how = "cached" if event.cached else f"{event.seconds:.1f} s"
-        left = f", about {_duration(event.eta)} left" if event.eta is not None and event.left else ""
-        what = " ".join(f"{f}={getattr(event.config, f)}" for f in self.fields) or event.config.label()
-        self.console.print(
-            f"[{event.finished}/{event.total}] {what}: {event.result.status} ({how})"
-            f"  | failed {event.failed}, cached {event.from_cache}{left}", soft_wrap=True)
 
 
 @click.command(cls=GroupedCommand)
@@ -118,54 +97,34 @@ def sweep(ctx: click.Context, measures: tuple[str, ...], config_file: Path | Non
         elif any(count_or_word(v) == 0 for v in overrides["exponents"]):  # K, all, or 0
             raise click.BadParameter("--measure lambda_1 needs --exponents >= 1", param_hint="'--exponents'")
     experiment, expansion, configs = grid_from_options(config_file, overrides)
-    name = name or (experiment.name if config_file is not None else "sweep_" + _grid_name(configs))
+    name = name or (experiment.name if config_file is not None else "sweep_" + grid_name(configs))
     out = report_folder(out, name, cache_dir, no_cache, check_cache=not dry_run)
     executor = open_executor(jobs, scheduler, command_line(ctx), threads)
     try:
         if not dry_run:
             check_writable(out)
-        results = _run(ctx, executor, configs, None if no_cache else cache_dir, no_cache,
-                       dry_run, quiet, as_json)
+        results = _plan_and_run(ctx, executor, configs, cache_dir, no_cache, dry_run, quiet, as_json)
     finally:
         executor.close()
     if results is None:
         return
-    from ..report.phase_report import write_sweep_report
-    from ..report.tables import summary_rows
+    from ..runs.reports import write_sweep_report
 
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
-    try:
-        manifest = write_sweep_report(results, out, measures, name=name, title=title, command=command_line(ctx),
-                                      notes=expansion.notes, width=width, style=style, formats=formats,
-                                      force=force, on_replace=say_replaced(out))
-    except KeyboardInterrupt:
-        interrupted(ctx, f"the report was not written; {out} is as it was."
-                    + (" The runs are in the cache: the same command writes it at once." if not no_cache else ""))
-    except ValueError as exc:  # the folder changed under us since the check
-        raise click.UsageError(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}") from None
-    _print_result(results, out, manifest, as_json, quiet, summary_rows)
-    bad = sum(r.status != "ok" for r in results)
-    if strict and bad:
-        click.echo(f"Error: {bad} configuration(s) did not finish ok (--strict)", err=True)
-        ctx.exit(EXIT_STRICT)
+    manifest = write_grid_report(ctx, out, not no_cache, lambda: write_sweep_report(
+        results, out, measures, name=name, title=title, command=command_line(ctx), notes=expansion.notes,
+        width=width, style=style, formats=formats, force=force, on_replace=say_replaced(out)))
+    finish_grid(ctx, results, out, manifest, as_json, quiet, strict, lambda: _print_sweep(results, out, manifest))
 
 
-def _grid_name(configs: Sequence[Any]) -> str:
-    from .compare import _grid_name as name
-
-    return name(configs)
-
-
-def _run(ctx: click.Context, executor: Any, configs: Sequence[Any], cache_dir: Path | None, no_cache: bool,
-         dry_run: bool, quiet: bool, as_json: bool) -> list[Any] | None:
+def _plan_and_run(ctx: click.Context, executor: Any, configs: Sequence[Any], cache_dir: Path | None,
+                  no_cache: bool, dry_run: bool, quiet: bool, as_json: bool) -> list[Any] | None:
     """Plan, estimate (large sweeps and --dry-run), then run; None after a dry run."""
     import json
 
     from ..cache import RunCache
+    from ..config import varied_fields
     from ..runs.estimate import LARGE, describe, estimate, plan_grid
-    from ..runs.execute import run_grid
 
     cache = None if no_cache else RunCache(cache_dir)
     plan = plan_grid(configs, cache)
@@ -182,28 +141,11 @@ def _run(ctx: click.Context, executor: Any, configs: Sequence[Any], cache_dir: P
         return None
     if not (quiet or as_json):
         click.echo("\n".join(lines), err=True)
-    try:
-        return run_grid(configs, cache=cache, progress=_SweepProgress(not (quiet or as_json), configs),
-                        executor=executor, curves=False)
-    except KeyboardInterrupt:
-        interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
-                    else "nothing was kept (--no-cache); the same command starts over.")
-    except OSError as exc:
-        raise click.ClickException(f"cannot store a run in the cache: {exc.strerror or exc}") from None
-    return None  # pragma: no cover - ctx.exit raises
+    progress = GridProgress(not (quiet or as_json), fields=varied_fields(configs), tally=True)
+    return run_configs(ctx, configs, executor, cache, progress, curves=False)
 
 
-def _print_result(results: Sequence[Any], out: Path, manifest: dict[str, Any], as_json: bool, quiet: bool,
-                  summary_rows: Any) -> None:
-    import json
-
-    if as_json:
-        click.echo(json.dumps({"report": str(out), "manifest": manifest, "summary": summary_rows(results)},
-                              indent=2, default=str))
-        return
-    if quiet:
-        click.echo(str(out / "report.md"))
-        return
+def _print_sweep(results: Sequence[Any], out: Path, manifest: dict[str, Any]) -> None:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -8,7 +8,7 @@ and hashes to a stable key for the cache.
 `registry` holds one record per cell (and the activations' constants), `choices` the
 names a configuration may use, `checks` the validation.
 
-May import: `gradscope.config.registry`, `gradscope.config.choices`,
+May import: `gradscope.config.registry`, `gradscope.config.naming`, `gradscope.config.choices`,
 `gradscope.config.checks` (the standard
 library otherwise, so that validating a configuration and `gradscope --help` never
 import torch).
@@ -21,23 +21,22 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
-from .registry import ACTIVATION_SPECS, CellSpec, cell_spec  # noqa: F401  (public here)
 from .checks import MAX_SQUARED, parse_cell_args, validate  # noqa: F401  (public here)
 from .choices import (  # noqa: F401  (the names of a configuration, public here)
-    COUNT_OR_WORD,
-    DRAW_FIELDS,
-    FLOAT_FIELDS,
     ACTIVATION_NAMES,
     CELL_INITS,
     CELL_OPTIONS,
     CELL_SPECS,
     CELLS,
     CHECKPOINT_SUFFIXES,
+    COUNT_OR_WORD,
     CUSTOM_CELL,
     DEVICES,
+    DRAW_FIELDS,
     DTYPES,
+    FLOAT_FIELDS,
     GATED_CELLS,
     GATES,
     INITS,
@@ -47,6 +46,9 @@ from .choices import (  # noqa: F401  (the names of a configuration, public here
     SPECTRAL_MODES,
     SPECTRUM_CAP,
 )
+from .naming import label as naming_label
+from .naming import varied_fields  # noqa: F401  (public here)
+from .registry import ACTIVATION_SPECS, MEAN_FIELD, PASCANU, CellSpec, cell_spec  # noqa: F401  (public here)
 
 
 def count_or_word(value: Any) -> Any:
@@ -206,25 +208,9 @@ class Config:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def label(self) -> str:
-        """Short human label, e.g. `lstm tanh N=64 g=1`, `gru tanh N=64 trained.pt`."""
-        if self.custom:
-            return " ".join([self.cell, f"N={self.hidden}", *(self.cell_args or "").split(";")]).strip()
-        parts = [self.cell, self.act]
-        if self.cell in GATED_CELLS and self.gate_act != "sigmoid":
-            parts.append(f"gates={self.gate_act}")
-        parts.append(f"N={self.hidden}")
-        if self.init != "default":
-            parts.append(self.init)
-        if self.gain != 1.0:
-            parts.append(f"g={self.gain:g}")
-        for name in CELL_OPTIONS:
-            if getattr(self, name) is not None:
-                parts.append(f"{CELL_SPECS[self.cell].option_symbol(name)}={getattr(self, name):g}")
-        if self.checkpoint is not None:
-            parts.append(os.path.basename(self.checkpoint) + (f"[{self.module}]" if self.module else ""))
-            if self.layer is not None:
-                parts.append(f"layer {self.layer}")
-        return " ".join(parts)
+        """Short human label, e.g. `lstm tanh N=64 g=1`, `gru tanh N=64 trained.pt`
+        (`config.naming.label`, the one place that names a configuration)."""
+        return naming_label(self)
 
 
 def _file_digest(path: str) -> str | None:
@@ -254,15 +240,3 @@ def _field_kinds() -> dict[str, tuple[type, bool]]:
 #: Every `Config` field with its value type and whether it may be `None`.
 FIELD_KINDS: dict[str, tuple[type, bool]] = _field_kinds()
 _DEFAULT_VALUES = {f.name: f.default for f in dataclasses.fields(Config)}
-
-
-def varied_fields(configs: Iterable[Config]) -> list[str]:
-    """The `Config` fields whose values differ between `configs`, in `Config` order."""
-    dicts = [c.to_dict() for c in configs]
-    if not dicts:
-        return []
-    return [
-        f.name
-        for f in dataclasses.fields(Config)
-        if len({repr(d[f.name]) for d in dicts}) > 1
-    ]

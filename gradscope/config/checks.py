@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 from .choices import (
-    DRAW_FIELDS,
     ACTIVATION_NAMES,
     CELL_INITS,
     CELL_OPTIONS,
@@ -24,6 +23,7 @@ from .choices import (
     CHECKPOINT_SUFFIXES,
     CUSTOM_CELL,
     DEVICES,
+    DRAW_FIELDS,
     DTYPES,
     INITS,
     INPUT_KINDS,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 
-def _log10_label(value: float, _pos: Any = None, mode: str = "power") -> str:
+def log10_label(value: float, _pos: Any = None, mode: str = "power") -> str:
     """Label for a log10 value: `$10^{n}$`, `$m\times10^{n}$`, or a plain decimal."""
     if not math.isfinite(value):
         return ""
@@ -42,7 +42,7 @@ def _label_mode(locs: Sequence[float]) -> str:
     return "mantissa"
 
 
-def _log10_ticks(vmin: float, vmax: float, nbins: int = 5) -> list[float]:
+def log10_ticks(vmin: float, vmax: float, nbins: int = 5) -> list[float]:
     """Tick positions (log10 values) between vmin and vmax: decades when the range allows."""
     from matplotlib.ticker import MaxNLocator
 
@@ -88,7 +88,7 @@ def log10_axis(ax: Axes, axis: str = "y") -> Axes:
             self.mode = _label_mode(locs)
 
         def __call__(self, x: float, pos: Any = None) -> str:
-            return _log10_label(x, pos, self.mode)
+            return log10_label(x, pos, self.mode)
 
     class _Log10Locator(Locator):
         _last: tuple[Any, list[float]] = (None, [])
@@ -100,7 +100,7 @@ def log10_axis(ax: Axes, axis: str = "y") -> Axes:
         def tick_values(self, vmin: float, vmax: float) -> list[float]:
             key = (min(vmin, vmax), max(vmin, vmax), _tick_bins(self.axis))
             if self._last[0] != key:  # a layout asks many times for the same ticks
-                self._last = (key, _log10_ticks(*key))
+                self._last = (key, log10_ticks(*key))
             return list(self._last[1])
 
     if axis not in ("x", "y", "both"):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..config.choices import MAX_WIDTH, MIN_WIDTH
-from .logaxis import _log10_label, _log10_ticks, log10_axis, reach_ticks  # noqa: F401  (public here too)
+from .logaxis import log10_axis, log10_label, log10_ticks, reach_ticks  # noqa: F401  (public here too)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -15,26 +15,6 @@ from ..config.choices import OPTION_FIELDS
 from .cells import CELL_CLASSES
 from .draws import draw_states_and_readouts, trial_streams  # noqa: F401  (trial_streams: public here too)
 
-def bias_variance(config: Config) -> float:
-    """Nominal variance of one entry of `b_ih + b_hh` (mean-field `sigma_b^2`; vanilla RNN)."""
-    if config.bias_std is not None:
-        return config.bias_std**2
-    if config.init == "default":
-        return 2.0 / (3.0 * config.hidden)
-    return 0.0
-
-
-def input_variance(config: Config, mean_square: float) -> float:
-    """Nominal `sigma_u^2 = var(W_ih x)` for inputs of mean square `mean_square`: I entries
-    of variance 1/(3N) (PyTorch's U(-1/sqrt(N), 1/sqrt(N)))."""
-    return config.n_input * mean_square / (3.0 * config.hidden)
-
-
-def recurrent_variance(config: Config) -> float | None:
-    """Nominal `sigma_w^2` (N times the entry variance of W_hh); None where not random."""
-    g2 = config.gain**2
-    return {"default": g2 / 3.0, "normal": g2, "orthogonal": g2, "xavier": g2}.get(config.init)
-
 
 def build(config: Config, streams: list[dict[str, np.random.Generator]]) -> tuple:
     """The batched cell, initial states `(B, D)` and unit readouts `(B, N)` on the device:

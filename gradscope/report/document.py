@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import varied_fields
+from ..figures.comparison import FIGURES
 from ..provenance import environment, network_lines
-from ..results import Result
-from .columns import BEST_TEXT, summary_table
-from .figures import FIGURES
-from .reading import reading
+from ..results import Result, Status
+from ..text.reading import reading as read
+from ..text.report_table import BEST_TEXT, report_table
 
 FIGURE_CAPTIONS = {
     "overlay": "Spectral gain ||P(T, T-k)||_2 against lag k for every configuration: median "
@@ -53,6 +53,7 @@ def report_document(
     findings: Sequence[str] = (),
     captions: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
+    reading: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The report as blocks: `("h1"|"h2"|"p"|"code", text)`, `("ul", items)`,
     `("table", headers, rows, align)`, `("figure", name, caption, paths)`,
@@ -60,7 +61,7 @@ def report_document(
     replaces the comparison figures' captions, `files` the list of data files."""
     n = len(results)
     varied = varied_fields([r.config for r in results])
-    ok = sum(r.status == "ok" for r in results)
+    ok = sum(r.status == Status.OK for r in results)
     prov = environment()
     doc: list[tuple[Any, ...]] = [("h1", title), ("h2", "What was run")]
     doc.append((
@@ -78,7 +79,7 @@ def report_document(
         "p",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in prov.items() if v) + ".",
     ))
-    headers, rows, align = summary_table(results, labels)
+    headers, rows, align = report_table(results, labels)
     doc += [("h2", "Summary"), ("table", headers, rows, align), ("p", BEST_TEXT)]
     if findings:
         doc += [("h2", "Findings"), ("ul", list(findings))]
@@ -87,7 +88,7 @@ def report_document(
     for name in FIGURES if captions is FIGURE_CAPTIONS else captions:
         if name in figures:
             doc.append(("figure", name, captions[name], figures[name]))
-    doc += [("h2", "Reading"), ("ul", reading(results, labels))]
+    doc += [("h2", "Reading"), ("ul", list(reading) if reading is not None else read(results, labels))]
     warns = [f"{lab}: {w}" for r, lab in zip(results, labels) for w in (r.summary.get("warnings") or [])]
     if warns:
         doc += [("h2", "Warnings"), ("ul", warns)]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..results import Result
-from .columns import _best_rows, _cell_text, _columns, _status_text
+from ..results import Result, Status
+from ..text.report_table import best_rows, cell_text, columns_of, status_text
 
 _TEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -31,12 +31,12 @@ def _tex_number(text: str) -> str:
 def latex_table(results: Sequence[Result], labels: Sequence[str]) -> str:
     """A booktabs `tabular` (no float) of the summary, numbers right-aligned with fixed
     decimals, the best value per ranked column in bold; ready to `\\input`."""
-    cols = _columns(results)
-    best = {c.key: _best_rows(results, c) for c in cols}
+    cols = columns_of(results)
+    best = {c.key: best_rows(results, c) for c in cols}
     ranked = ", ".join(
         f"{c.key}: {'longest' if c.best == 'max' else 'closest to 0'}" for c in cols if c.best
     )
-    status = any(r.status != "ok" for r in results)  # a status column only when it says something
+    status = any(r.status != Status.OK for r in results)  # a status column only when it says something
     spec = ("ll" if status else "l") + "".join("l" if c.decimals is None else "r" for c in cols)
     head1, head2 = (["Configuration", "Status"], ["", ""]) if status else (["Configuration"], [""])
     for c in cols:
@@ -54,9 +54,9 @@ def latex_table(results: Sequence[Result], labels: Sequence[str]) -> str:
         "\\midrule",
     ]
     for i, (r, lab) in enumerate(zip(results, labels)):
-        cells = [latex_escape(lab)] + ([latex_escape(_status_text(r))] if status else [])
+        cells = [latex_escape(lab)] + ([latex_escape(status_text(r))] if status else [])
         for c in cols:
-            t = _cell_text(r, c)
+            t = cell_text(r, c)
             if t is None:
                 cells.append("--")
             elif c.decimals is None:

@@ -77,6 +77,7 @@ def replot(
     force: bool = False,
     command: str | None = None,
     on_replace: Callable[[str], None] | None = None,
+    theory: Any = None,
 ) -> list[Path]:
     """Redraw every figure of a run folder or report folder from its saved data.
 
@@ -96,6 +97,8 @@ def replot(
         command: the command line of this replot, recorded in a new report's "Reproduce
             with" after the command that made the source (default: built from the arguments).
         on_replace: called with a few words on what was replaced at `out`, if anything.
+        theory: the mean-field lookups a report's figures draw (what `gradscope.replot`
+            hands in); None draws no theory lines.
 
     Returns:
         The files written.
@@ -113,9 +116,9 @@ def replot(
     if kind == "run":
         return _run(folder, Path(out) if out is not None else None, force, on_replace, **opts)
     if out is None:
-        return _report_in_place(folder, **opts)
+        return _report_in_place(folder, theory=theory, **opts)
     command = command or _replot_command(folder, out, select, **opts)
-    return _report_to(folder, Path(out), select, force, command, on_replace, **opts)
+    return _report_to(folder, Path(out), select, force, command, on_replace, theory=theory, **opts)
 
 
 def _replot_command(folder: Path, out: Any, select: Sequence[str] | None, **opts: Any) -> str:
@@ -137,8 +140,8 @@ def _present(folder: Path, stem: str) -> list[str]:
 
 def _run(folder: Path, out: Path | None, force: bool, on_replace: Callable[[str], None] | None,
          width: Any, style: str | None, formats: Sequence[str] | None, fontsize: float | None) -> list[Path]:
-    from ..figures.decay import decay_figure
-    from ..figures.spectrum import has_spectrum, spectrum_figure
+    from ..figures.decay_figure import decay_figure
+    from ..figures.spectrum_figure import has_spectrum, spectrum_figure
     from ..figures.style import save_figures
     from .folder import output_folder
 
@@ -173,7 +176,7 @@ def _options(manifest: dict[str, Any], width: Any, style: str | None, fontsize: 
 
 
 def _report_in_place(folder: Path, width: Any, style: str | None, formats: Sequence[str] | None,
-                     fontsize: float | None) -> list[Path]:
+                     fontsize: float | None, theory: Any = None) -> list[Path]:
     """New figures in every format the report holds (and those asked for), the HTML's
     inlined figures and the manifest's hashes; nothing else is touched."""
     from ..provenance import sha256_file
@@ -185,7 +188,7 @@ def _report_in_place(folder: Path, width: Any, style: str | None, formats: Seque
     width, style, fontsize = _options(manifest, width, style, fontsize)
     held = {fmt for p in (folder / "figures").glob("*.*") for fmt in [p.suffix[1:]] if fmt in DEFAULT_FORMATS}
     wanted = tuple(dict.fromkeys([*(formats or ()), *sorted(held), "svg"]))
-    figures = write_figures(results, folder, width, style, fontsize, wanted)
+    figures = write_figures(results, folder, width, style, fontsize, wanted, theory)
     written = [p for paths in figures.values() for p in paths]
     page = folder / "report.html"
     if page.is_file():
@@ -209,14 +212,14 @@ def _report_in_place(folder: Path, width: Any, style: str | None, formats: Seque
 
 def _report_to(folder: Path, out: Path, select: Sequence[str] | None, force: bool, command: str,
                on_replace: Callable[[str], None] | None, width: Any, style: str | None,
-               formats: Sequence[str] | None, fontsize: float | None) -> list[Path]:
+               formats: Sequence[str] | None, fontsize: float | None, theory: Any = None) -> list[Path]:
     """The report (or the `select`ed subset) written whole as a new folder `out`."""
-    from ..results import unique_labels
+    from ..config.naming import unique_labels
     from .write import load_report_results, write_report
 
     manifest, results = load_report_results(folder)
     if select:
-        results = [results[i] for i in _select(results, unique_labels(results), select)]
+        results = [results[i] for i in _select(results, unique_labels([r.config for r in results]), select)]
     width, style, fontsize = _options(manifest, width, style, fontsize)
     formats = tuple(formats or (manifest.get("figure_options") or {}).get("formats") or DEFAULT_FORMATS)
     name = manifest.get("name") or folder.name
@@ -231,5 +234,6 @@ def _report_to(folder: Path, out: Path, select: Sequence[str] | None, force: boo
         results, out, name=name, title=manifest.get("title") or name,
         command="\n".join(c for c in (source, command) if c), notes=notes, findings=findings,
         width=width, style=style, fontsize=fontsize, formats=formats, force=force, on_replace=on_replace,
+        theory=theory,
     )
     return [out / a["path"] for a in new["artefacts"]]

@@ -19,17 +19,18 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..config.naming import unique_labels
+from ..figures.comparison import report_figures
 from ..figures.style import save_figures
 from ..provenance import command_text as _command_text
 from ..provenance import environment, sha256_file
-from ..results import Result, json_safe, unique_labels, write_text_atomic
+from ..results import Result, json_safe, write_text_atomic
 from .document import DATA_FILES, FIGURE_CAPTIONS, report_document
-from .figures import report_figures
+from .files import summary_rows, write_curves_csv, write_summary_csv
 from .folder import output_folder
 from .html import to_html
 from .latex import latex_table
 from .markdown import to_markdown
-from .tables import _write_curves_csv, _write_summary_csv, summary_rows
 
 MANIFEST_SCHEMA = 1
 
@@ -52,6 +53,8 @@ def write_report(
     figures: Callable[..., dict[str, tuple[Any, str]]] | None = None,
     runs: bool = True,
     keep: Sequence[str] = (),
+    theory: Any = None,
+    reading: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write the comparison report of `results` as the folder `out_dir`, whole.
 
@@ -79,6 +82,11 @@ def write_report(
             keeps its runs in the cache; the report needs only their summaries).
         keep: names in an earlier report at `out_dir` that move into the new one
             (inputs its runs read, such as checkpoints written beside the report).
+        theory: the mean-field lookups the figures draw beside the measurement
+            (`numerics.theory.critical.MeanFieldTheory`, which `gradscope.write_report`
+            hands in); None draws no theory lines.
+        reading: the report's generated reading, when the caller has it already (it is
+            computed from `results` otherwise).
 
     Returns:
         The manifest (also written as `manifest.json`): every file with its sha256,
@@ -89,7 +97,7 @@ def write_report(
         raise ValueError("write_report needs at least one result")
     with output_folder(out_dir, force=force, keep=tuple(keep)) as folder:
         manifest = _write(results, folder.path, name, title, command, notes, findings,
-                          width, style, fontsize, formats, figures, runs)
+                          width, style, fontsize, formats, figures, runs, theory, reading)
     if folder.replaced and on_replace is not None:
         on_replace(folder.replaced)
     return manifest
@@ -98,12 +106,12 @@ def write_report(
 def _write(results: list[Result], out: Path, name: str, title: str | None, command: Any,
            notes: Sequence[str], findings: Sequence[str], width: Any, style: str | None,
            fontsize: float | None, formats: Sequence[str], builder: Callable[..., Any] | None,
-           runs: bool) -> dict[str, Any]:
+           runs: bool, theory: Any = None, reading: Sequence[str] | None = None) -> dict[str, Any]:
     """Every file of the report, into the (new, empty) folder `out`."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
     title = title or name
     command_text = _command_text(command)
-    labels = unique_labels(results)
+    labels = unique_labels([r.config for r in results])
     notes = list(notes)
     findings = [str(f) for f in findings]
 
@@ -111,19 +119,19 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
         result.save(out / "runs" / result.config.key())
 
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    drawn = _draw(results, labels, width, style, fontsize, builder)
+    drawn = _draw(results, labels, width, style, fontsize, builder, theory)
     figures = _save(drawn, out, formats)
 
     rows = summary_rows(results, labels)
-    _write_summary_csv(out / "summary.csv", rows)
+    write_summary_csv(out / "summary.csv", rows)
     write_text_atomic(out / "summary.json", json.dumps(rows, indent=2, allow_nan=False) + "\n")
     if runs:
-        _write_curves_csv(out / "curves.csv", results)
+        write_curves_csv(out / "curves.csv", results)
     write_text_atomic(out / "table.tex", latex_table(results, labels))
 
     files = DATA_FILES if runs else {k: v for k, v in DATA_FILES.items() if k not in ("curves.csv", "runs/")}
     doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings,
-                          captions={k: c for k, (_, c) in drawn.items()}, files=files)
+                          captions={k: c for k, (_, c) in drawn.items()}, files=files, reading=reading)
     write_text_atomic(out / "report.md", to_markdown(doc))
     write_text_atomic(out / "report.html", to_html(doc, title))
 
@@ -149,18 +157,20 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
 
 
 def write_figures(results: Sequence[Result], out: Path, width: Any, style: str | None,
-                  fontsize: float | None, formats: Sequence[str]) -> dict[str, list[Path]]:
+                  fontsize: float | None, formats: Sequence[str], theory: Any = None) -> dict[str, list[Path]]:
     """Draw every report figure that applies and save them all at once (every format of
     every figure renamed into place together) under `out/figures/`."""
-    return _save(_draw(results, unique_labels(results), width, style, fontsize, None), out, formats)
+    labels = unique_labels([r.config for r in results])
+    return _save(_draw(results, labels, width, style, fontsize, None, theory), out, formats)
 
 
 def _draw(results: Sequence[Result], labels: Sequence[str], width: Any, style: str | None,
-          fontsize: float | None, builder: Callable[..., Any] | None) -> dict[str, tuple[Any, str]]:
+          fontsize: float | None, builder: Callable[..., Any] | None, theory: Any = None
+          ) -> dict[str, tuple[Any, str]]:
     """`{name: (Figure, caption)}`: the comparison figures, or `builder`'s."""
     if builder is not None:
-        return builder(results, labels, width=width, style=style, fontsize=fontsize)
-    figs = report_figures(results, labels, width=width, style=style, fontsize=fontsize)
+        return builder(results, labels, width=width, style=style, fontsize=fontsize, theory=theory)
+    figs = report_figures(results, labels, width=width, style=style, fontsize=fontsize, theory=theory)
     return {name: (fig, FIGURE_CAPTIONS[name]) for name, fig in figs.items()}
 
 

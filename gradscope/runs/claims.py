@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..report.checks import check_summary
-from ..report.write import write_report
+from ..report.check_json import check_summary
 from ..results import write_text_atomic
+from .reports import write_report
 
 
 def claims_check(toml, name: str, claims, reduced: dict, cache=None) -> dict:

@@ -183,7 +183,7 @@ def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], o
     )
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     if seconds < 1:
         return "under a second"
     if seconds < 90:
@@ -202,7 +202,7 @@ def describe(plan: Plan, est: Estimate | None, where: str) -> list[str]:
     lines = [f"{plan.total} runs: {len(plan.cached)} cached, {len(plan.todo)} to compute on {where}"]
     if est is None:
         return lines
-    when = _duration(est.seconds) if est.seconds < 1 else f"about {_duration(est.seconds)}"
+    when = duration_text(est.seconds) if est.seconds < 1 else f"about {duration_text(est.seconds)}"
     text = (f"estimate: {when} ({est.run_seconds:.2g} s a run on one thread, "
             f"{min(est.workers, est.runs)} at a time)")
     if est.memory is not None:

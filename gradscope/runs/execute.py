@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable
 
 from ..cache import Claim, Compute, RunCache, as_cache
 from ..config import Config
-from ..results import SUMMARY_KEYS, Result
+from ..results import SUMMARY_KEYS, Result, Status
 from .executor import open_executor, run_one
 
 #: Seconds between looks at runs that another process is computing.
@@ -68,7 +68,7 @@ def failed_result(config: Config, exc: BaseException, why: str | None = None) ->
     summary: dict[str, Any] = {k: None for k in SUMMARY_KEYS}
     message = f"{type(exc).__name__}: {exc}"
     summary.update(
-        status="error",
+        status=Status.ERROR.value,
         warnings=[
             f"{why or 'the analysis failed'} ({message}); run this configuration alone with "
             f"`gradscope decay` to see the full error"

@@ -67,11 +67,10 @@ def timed_call(compute: Callable[[Config], Any], config: Config) -> tuple[Any, f
 
 
 def default_jobs() -> int:
-    """One worker per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """One worker per core this process may run on (`numerics.threads.available_cores`)."""
+    from ..numerics.threads import available_cores
+
+    return available_cores()
 
 
 def check_scheduler_address(address: str) -> str:

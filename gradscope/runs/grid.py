@@ -48,7 +48,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 from ..config import Config
 from ..config.checks import plain_name
-from .ranges import MAX_CONFIGS, _kind, normalize_values
+from .ranges import MAX_CONFIGS, normalize_values, value_kind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,7 +121,7 @@ def expand_grid(
     else:
         base_dict = dict(base or {})
         for key in base_dict:
-            _kind(key)
+            value_kind(key)
     values = {name: normalize_values(name, v) for name, v in grid.items()}
     names = [f.name for f in dataclasses.fields(Config) if f.name in values]
     size = math.prod(len(values[n]) for n in names)

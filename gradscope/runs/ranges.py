@@ -138,7 +138,7 @@ def parse_option(name: str, text: str) -> list[Any]:
 
     Optional fields (`bias_std`, `input_size`, `dtype`) accept `none` for `None`.
     """
-    kind, nullable = _kind(name)
+    kind, nullable = value_kind(name)
     values: list[Any] = []
     for piece in parse_range(text, str):
         if nullable and piece.lower() in _NONE_WORDS:
@@ -150,7 +150,7 @@ def parse_option(name: str, text: str) -> list[Any]:
     return values
 
 
-def _kind(name: str) -> tuple[type, bool]:
+def value_kind(name: str) -> tuple[type, bool]:
     if name not in FIELD_KINDS:
         raise ValueError(
             f"unknown configuration key {name!r}; allowed: {', '.join(sorted(FIELD_KINDS))}"
@@ -162,7 +162,7 @@ def normalize_values(name: str, values: Any) -> list[Any]:
     """The list of values of `name`: scalars become one-value lists, strings are parsed
     with the range syntax, and whole floats given for float fields stay floats (so that
     `gain = 1` and `gain = 1.0` hash to the same cache key)."""
-    kind, nullable = _kind(name)
+    kind, nullable = value_kind(name)
     if isinstance(values, (list, tuple)):
         items = list(values)
     else:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 import numpy as np
+import torch
 
 from ...config import Config
 from ..batched import linear, scale_rows

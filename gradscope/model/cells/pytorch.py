@@ -26,9 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
 import numpy as np
+import torch
 
 from ...config import Config, cell_spec
 from ..activations import Activation, get_activation
