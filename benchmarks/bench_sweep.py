@@ -71,7 +71,7 @@ def _spin() -> None:  # the busy background process
 
 def cpu_timed_run(config):
     """`run_one` that also reports the CPU seconds the run took where it ran."""
-    from gradscope.runs.executor import run_one
+    from gradscope.runs.task import run_one
 
     start = time.process_time()
     result = run_one(config)
@@ -105,7 +105,7 @@ def overhead(runs: int, folder: Path) -> dict:
     from gradscope.cache import RunCache
     from gradscope.config import Config
     from gradscope.runs.execute import run_grid
-    from gradscope.runs.executor import run_one
+    from gradscope.runs.task import run_one
 
     configs = [Config(hidden=64, steps=1000, trials=8, seed=100 + s) for s in range(runs)]
     run_one(configs[0])  # warm-up: imports, first-call costs
@@ -134,8 +134,8 @@ def overhead(runs: int, folder: Path) -> dict:
 def bookkeeping(folder: Path, gains: int, biases: int) -> dict:
     from gradscope.report.sweep_report import write_sweep_report
     from gradscope.runs.execute import run_grid
-    from gradscope.runs.executor import run_one
     from gradscope.runs.grid import expand_grid
+    from gradscope.runs.task import run_one
 
     grid = {"hidden": 64, "steps": 1000, "trials": 2, "init": "normal", "input": "zeros",
             "gain": f"0.5:3.0:{gains}", "bias_std": f"0:1:{biases}"}

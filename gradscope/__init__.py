@@ -54,7 +54,7 @@ _LAZY = {
     "CoRNNCell": "model.cells",
     "run_grid": "runs.execute",
     "run_experiment": "runs.execute",
-    "run_one": "runs.executor",
+    "run_one": "runs.task",
     "write_report": "runs.reports",
     "write_sweep_report": "runs.reports",
     "replot": "runs.reports",

@@ -1,7 +1,12 @@
-"""Shared fixtures: synthetic `Result`s that look like real runs, for presentation tests.
+"""Shared fixtures, found by the tests of every folder: synthetic `Result`s that look like
+real runs, for presentation tests (`synthetic_result`, `make_result`), the report the
+report tests read (`report`, written once), and the engine replaced by a synthetic
+result for the command line (`fake_analyze`), and a module of custom cells in the
+current directory (`cells_module`).
 
-They are built from `config.py` and `results.py` alone (no numerics), so figure, table
-and CLI tests do not depend on the engine and run in milliseconds.
+They are built from `config` and `results` alone (no numerics), so figure, table and
+CLI tests do not depend on the engine and run in milliseconds. (Helpers that are not
+fixtures live in `helpers.py`, `synthetic_reports.py` and `cli_helpers.py`.)
 
 Thread policy: the suite's matrices are small, where one torch thread is fastest and,
 on a machine busy with other work, two threads spin against each other (10x slower).
@@ -16,10 +21,12 @@ import os
 import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is first imported
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
+from synthetic_reports import report_grid, report_result
 
 from gradscope.config import Config
 from gradscope.results import SUMMARY_KEYS, Result
@@ -107,3 +114,56 @@ def synthetic_result() -> Result:
 @pytest.fixture(params=["vanishing", "exploding", "marginal", "nonfinite", "zero", "lstm"])
 def synthetic_result_kind(request: pytest.FixtureRequest) -> Result:
     return make_synthetic_result(request.param)
+
+
+@pytest.fixture
+def make_result() -> Callable[..., Result]:
+    """Factory of synthetic results: `make_result(cell, act, rate, steps, ...)`
+    (`synthetic_reports.report_result`; test_cache.py and config/test_naming.py have
+    factories of their own, which win there)."""
+    return report_result
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], list[Result]]:
+    """A comparison report of five runs (`report_grid`), written once: its folder, its
+    manifest and the results. Tests copy it before they change anything."""
+    from gradscope.report.write import write_report
+
+    results = report_grid(report_result)
+    out = tmp_path_factory.mktemp("report") / "cells"
+    manifest = write_report(
+        results, out, name="cells", title="Cells & activations",
+        command=["gradscope", "compare", "--cell", "rnn,lstm,gru"], notes=["skipped rnn exponents=100"],
+    )
+    return out, manifest, results
+
+
+@pytest.fixture
+def fake_analyze(monkeypatch):
+    """Replace the engine by a synthetic result (for tests of presentation only)."""
+    import gradscope.analysis as analysis
+
+    calls = []
+
+    def fake(config, progress=None, strict=False, command=None, threads=None, network=None):
+        calls.append(config)
+        if progress is not None:
+            progress("unroll", 1, 1)
+        return make_synthetic_result("vanishing", steps=50, trials=2)
+
+    monkeypatch.setattr(analysis, "analyze", fake)
+    return calls
+
+
+@pytest.fixture
+def cells_module(tmp_path, monkeypatch):
+    """The name of a module of custom cells (`helpers.GRU_MODULE`) in the current directory."""
+    import textwrap
+
+    from helpers import GRU_MODULE
+
+    (tmp_path / "gs_test_cells.py").write_text(textwrap.dedent(GRU_MODULE))
+    monkeypatch.chdir(tmp_path)  # --cell finds modules in the current directory
+    yield "gs_test_cells"
+    sys.modules.pop("gs_test_cells", None)

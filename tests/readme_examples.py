@@ -3,7 +3,7 @@
 
 `tests/test_docs.py` runs them all, at reduced sizes, in a fresh clone of the
 repository. Blocks fenced ```sh and ```py are shown, not run: they start a Dask
-cluster (`tests/test_dask.py` runs a real one instead). Run as a script, this module times each shell example at full size, as the
+cluster (`tests/runs/test_dask.py` runs a real one instead). Run as a script, this module times each shell example at full size, as the
 README quotes them (run it on a quiet 2-core machine, from a fresh clone):
 
     python tests/readme_examples.py            # prints seconds per example

@@ -1,8 +1,13 @@
-"""The run cache: keyed by config hash, atomic entries, corrupt entries are misses."""
+"""The run cache: keyed by config hash, atomic entries, corrupt entries are misses, and a
+claim on a run is exclusive, released, and dropped with the process that held it."""
 
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -12,6 +17,8 @@ import pytest
 from gradscope.cache import RunCache, default_cache_dir, lookup, run_cached
 from gradscope.config import Config
 from gradscope.results import ENGINE_VERSION, SUMMARY_KEYS, Result
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture
@@ -127,3 +134,28 @@ def test_runs_of_another_engine_version_are_recomputed(tmp_path: Path, make_resu
     assert cache.get(old.config) is None
     cache.put(old)
     assert cache.get(old.config) is not None
+
+
+def test_a_claim_is_exclusive_released_and_dropped_with_its_process(tmp_path: Path) -> None:
+    cache = RunCache(tmp_path)
+    config = Config(hidden=8)
+    first = cache.claim(config)
+    assert first is not None and cache.claim(config) is None  # another descriptor: refused
+    first.release()
+    first.release()  # idempotent
+    with cache.claim(config) as again:
+        assert again is not None
+    code = ("import sys, time; from gradscope.cache import RunCache; from gradscope.config import Config; "
+            f"c = RunCache({str(tmp_path)!r}).claim(Config(hidden=8)); print('held', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=ENV)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        assert cache.claim(config) is None  # held by the other process
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        claim = cache.claim(config)  # the operating system dropped the dead process's lock
+        assert claim is not None
+        claim.release()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -1,12 +1,14 @@
 """The README keeps its promises: every subcommand and option it names exists, every
-subcommand's --help runs, and every example (shell and Python) runs in order on a fresh
-clone and leaves it clean."""
+subcommand's --help shows its option groups and an example that parses, and every
+example (shell and Python) runs in order on a fresh clone and leaves it clean."""
 
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -55,11 +57,53 @@ def test_every_option_the_readme_mentions_in_prose_exists():
     assert options - known == set()
 
 
+#: The order of the option groups in a --help page ("Other": options of no group, --help).
+GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Grid", "Output", "Other")
+
+
+def _help_sections(text: str) -> dict[str, str]:
+    """The sections of a --help page (a heading at column 0 ending in ':') -> their text."""
+    sections, current = {"Usage": ""}, "Usage"
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.endswith(":"):
+            current = line[:-1]
+            sections[current] = ""
+        else:
+            sections[current] += line + "\n"
+    return sections
+
+
 @pytest.mark.parametrize("name", sorted(main.commands))
-def test_help_of_every_subcommand(name):
-    result = CliRunner().invoke(main, [name, "--help"])
+def test_help_of_every_subcommand_shows_its_option_groups_and_a_working_example(name, monkeypatch):
+    """Each subcommand's --help: its usage line; one section per group its options declare
+    (or one "Options" section where they declare none), in the house order; every option
+    in its own group's section; and an example line that names the command and parses with
+    the command's own options and choices (a misspelt option or value would not)."""
+    command = main.commands[name]
+    result = CliRunner().invoke(main, [name, "--help"], terminal_width=100)
     assert result.exit_code == 0, result.output
-    assert "Example" in result.output or "Usage" in result.output
+    text = result.output
+    assert text.startswith("Usage: ") and f" {name} [OPTIONS]" in text.splitlines()[0]
+    ctx = command.make_context(name, [], resilient_parsing=True)
+    options = [p for p in command.get_params(ctx) if isinstance(p, click.Option) and p.get_help_record(ctx)]
+    grouped = any(hasattr(p, "group") for p in options)
+    heading = {p.name: f"{getattr(p, 'group', 'Other')} options" if grouped else "Options" for p in options}
+    sections = _help_sections(text)
+    shown = [h for h in sections if h == "Options" or h.endswith(" options")]
+    want = sorted(set(heading.values()), key=lambda h: GROUP_ORDER.index(h.split()[0]) if grouped else 0)
+    assert shown == want, (shown, want)
+    assert grouped == (name not in ("cells", "replot"))  # the commands that run a configuration group theirs
+    for p in options:
+        flags = " ".join(p.get_help_record(ctx)[0].split())  # "-n, --hidden INTEGER"
+        assert flags in " ".join(sections[heading[p.name]].split()), (p.name, heading[p.name])
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # replot's example names a committed report
+    examples = [line.strip() for line in text.split("Example:")[1].splitlines()
+                if line.strip().startswith(f"gradscope {name}")]
+    assert examples, f"{name} --help shows no example"
+    for line in examples:
+        command.make_context(name, shlex.split(line)[2:])  # raises on an unknown option or a bad value
+    with pytest.raises(click.UsageError):
+        command.make_context(name, shlex.split(examples[0])[2:] + ["--no-such-option"])  # the check bites
 
 
 def test_readme_quickstart_has_exactly_two_setup_commands():
@@ -83,6 +127,8 @@ def _clone(tmp_path: Path) -> Path:
     subprocess.run([*git, "-C", str(dst), "commit", "-q", "--allow-empty", "-m", "the working tree"],
                    check=True, capture_output=True)
     subprocess.run([*git, "-C", str(dst), "reset", "-q", "--hard"], check=True, capture_output=True)
+    # files of the clone's first checkout that the working tree has moved or deleted
+    subprocess.run([*git, "-C", str(dst), "clean", "-q", "-d", "-f"], check=True, capture_output=True)
     return dst
 
 

@@ -258,7 +258,7 @@ def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | Non
     stream = SpectrumStream(config.trials, cell.state_dim, config.steps, config.n_exponents,
                             config.n_frame_transient, config.qr_every, seed=config.seed,
                             dtype=h0.dtype, device=h0.device)
-    start = unroll(cell, h0, drive, config.transient, 0)  # the transient, dropped
+    start = unroll(cell, h0, drive, config.transient, 0, progress)  # the transient, dropped
     bad, s = start.nonfinite_step, start.states[-1:] if start.states.shape[0] else None
     chunk = max(1, min(512, (1 << 22) // (config.trials * cell.state_dim)))
     while bad is None and stream.done < config.steps:

@@ -124,10 +124,17 @@ class _Progress:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
                             TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                            TextColumn("left"), TimeRemainingColumn(),
                             console=Console(stderr=True), transient=True)
         self.tasks: dict[str, Any] = {}
 
@@ -144,17 +151,60 @@ class _Progress:
         self.bar.update(self.tasks[stage], completed=done, total=max(total, 1))
 
 
-def run_analysis(config: Config, show_progress: bool, command: str, what: str = "analyze",
+class LineProgress:
+    """`progress(stage, done, total)` as a line on stderr every `every` seconds, for a
+    stderr that is not a terminal (a log, a pipe): `unroll: 51,200 of 100,200 steps
+    (51%), 12 s, about 11 s left`. The unroll counts the transient too, so a long
+    burn-in is seen to move."""
+
+    UNITS = {"unroll": "steps", "transport": "lags", "lyapunov": "steps"}
+
+    def __init__(self, every: float = 10.0) -> None:
+        import time
+
+        self.every, self.clock = every, time.monotonic
+        self.started = self.last = self.clock()
+        self.stage_start: dict[str, tuple[float, int]] = {}
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from ..runs.estimate import duration_text
+
+        now = self.clock()
+        began, first = self.stage_start.setdefault(stage, (now, done))
+        if now - self.last < self.every:
+            return
+        self.last = now
+        rate = (done - first) / (now - began) if now > began and done > first else None
+        left = f", about {duration_text((total - done) / rate)} left" if rate else ""
+        click.echo(f"{stage}: {done:,} of {total:,} {self.UNITS.get(stage, '')} ({100 * done / max(total, 1):.0f}%), "
+                   f"{duration_text(now - self.started)} in all{left}", err=True)
+
+
+def run_analysis(config: Config, show_progress: bool | str, command: str, what: str = "analyze",
                  threads: int | None = None, network: Any = None) -> Any:
-    """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with a progress bar,
-    on `threads` torch threads (None: the engine chooses); library errors become one-line
-    CLI errors."""
+    """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with progress on
+    stderr (`show_progress`: True a bar on a terminal, `lines` a line every 10 s, False
+    none), on `threads` torch threads (None: the engine chooses); a run that may take
+    more than a few seconds is timed on a short run first and the estimate printed.
+    Library errors become one-line CLI errors."""
     import contextlib
 
     try:
         from .. import analysis
 
-        bar = _Progress() if show_progress else None
+        if show_progress:
+            from ..runs.estimate import describe_run, estimate_run
+
+            est = estimate_run(config, what, threads)
+            if est is not None and est.seconds >= 10:
+                click.echo(describe_run(est), err=True)
+        bar = _Progress() if show_progress is True else LineProgress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
             return getattr(analysis, what)(config, progress=bar, strict=False, command=command,
                                            threads=threads, network=network)
@@ -236,7 +286,7 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
     config, network = config_from_options(options)
     if out is not None:
         check_writable(out, force)
-    show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    show_progress = False if quiet else (True if sys.stderr.isatty() and not as_json else "lines")
     what = "spectrum" if stem == "spectrum" else "analyze"
     result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads, network=network)
     if out is not None:

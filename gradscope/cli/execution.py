@@ -39,7 +39,7 @@ def open_executor(jobs: int | None, scheduler: str | None, command: str | None =
     import functools
 
     from ..runs.executor import open_executor as open_
-    from ..runs.executor import run_one
+    from ..runs.task import run_one
 
     if jobs is not None and scheduler is not None:
         raise click.UsageError("give --jobs or --scheduler, not both (the cluster decides the parallelism)")

@@ -63,10 +63,15 @@ def run_configs(ctx: click.Context, configs: Sequence[Config], executor: Any, ca
                 curves: bool = True) -> list[Any]:
     """`run_grid` on `executor`; Ctrl-C says what was kept and exits 130, a cache that
     cannot be written is one line."""
+    from ..runs.cluster import SchedulerLost
     from ..runs.execute import run_grid
 
     try:
         return run_grid(configs, cache=cache, progress=progress, executor=executor, curves=curves)
+    except SchedulerLost as exc:
+        kept = ("the runs that finished are in the cache: start a scheduler and run the same command "
+                "to resume" if cache is not None else "nothing was kept (--no-cache)")
+        raise click.ClickException(f"{exc} during the grid; {kept}") from None
     except KeyboardInterrupt:
         interrupted(ctx, "finished runs are in the cache; run the same command to resume." if cache is not None
                     else "nothing was kept (--no-cache); the same command starts over.")

@@ -35,7 +35,7 @@ from .options import (
     report_output_options,
 )
 
-#: `--measure` choices (the same names as `gradscope.report.phase.MEASURES`, kept here
+#: `--measure` choices (the same names as `gradscope.figures.slices.MEASURES`, kept here
 #: so that `--help` imports no numpy; a test keeps them equal).
 MEASURE_NAMES = ("growth_rate", "rms_growth_rate", "lambda_1", "horizon", "half_life")
 

@@ -210,11 +210,10 @@ def _validate_spectrum(c: Any) -> None:
             )
 
 
-def check_memory(c: Any, window: bool = True) -> None:
-    """Refuse, before anything is drawn, a run whose arrays would not fit in this machine's
-    memory: the weights of every trial and (`window`: `analyze`, not the streamed
-    spectrum) the window's states and inputs, with room for the sweep's running products.
-    Sizes are the configuration's (a checkpoint's own are checked when it is loaded)."""
+def memory_bytes(c: Any, window: bool = True) -> float:
+    """The bytes a run's arrays take: the weights of every trial and (`window`: `analyze`,
+    not the streamed spectrum) the window's states and inputs, with room for the sweep's
+    running products. Sizes are the configuration's."""
     from .choices import GATES
 
     item = 4 if (c.dtype or "float64") in ("float32", "float16", "bfloat16") else 8
@@ -223,13 +222,21 @@ def check_memory(c: Any, window: bool = True) -> None:
     words = b * GATES.get(c.cell, 4) * n * (n + i + 2) + 40 * b * d * d
     if window:
         words += (c.steps + 1) * b * (d + i)
+    return float(words * item)
+
+
+def check_memory(c: Any, window: bool = True) -> None:
+    """Refuse, before anything is drawn, a run whose arrays would not fit in this machine's
+    memory (`memory_bytes`; a checkpoint's own sizes are checked when it is loaded)."""
+    need = memory_bytes(c, window)
+    n, b = c.hidden, c.trials
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not POSIX: nothing to compare with
         return
-    if words * item > 0.9 * physical:
+    if need > 0.9 * physical:
         raise ValueError(
-            f"this run needs about {words * item / 2**30:,.1f} GiB (trials={b}, hidden={n}, steps={c.steps}) "
+            f"this run needs about {need / 2**30:,.1f} GiB (trials={b}, hidden={n}, steps={c.steps}) "
             f"and this machine has {physical / 2**30:,.1f} GiB: lower --trials, --hidden or --steps")
 
 

@@ -54,6 +54,6 @@ DRAW_FIELDS = ("init", "gain", "bias_std", "forget_bias")
 
 #: Figure widths in inches that `--width` and the figure functions take. The narrowest
 #: is one column (3.25 in), the narrowest width at which every figure is tested to fit in
-#: both styles (`tests/test_layout.py`); at 2.5-3 in some legends cover curves and
+#: both styles (`tests/figures/test_layout.py`); at 2.5-3 in some legends cover curves and
 #: labels, and near 1 in matplotlib gives up its layout altogether.
 MIN_WIDTH, MAX_WIDTH = 3.25, 40.0

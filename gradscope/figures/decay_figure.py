@@ -7,7 +7,7 @@ under the figure) is chosen by measuring the drawn figure (`figures.layout`), so
 figure fits at every venue width in both styles by construction.
 
 May import: `gradscope.figures.style`, `gradscope.figures.decay_panels`,
-`gradscope.figures.layout`, `gradscope.figures.summary`, `gradscope.figures.spectrum_figure`,
+`gradscope.figures.layout`, `gradscope.figures.spectrum_figure`,
 `gradscope.results`.
 """
 

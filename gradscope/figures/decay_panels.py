@@ -10,7 +10,7 @@ every statistic is computed on the full arrays first. Lags (steps back from T) a
 steps (along the trajectory) never share an axis.
 
 May import: `gradscope.figures.style`, `gradscope.figures.curves`,
-`gradscope.figures.summary`, `gradscope.results`.
+`gradscope.results`.
 """
 
 from __future__ import annotations

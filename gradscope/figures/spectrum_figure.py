@@ -6,7 +6,7 @@ Exponents are natural log per step on a linear axis with a zero line (the DESIGN
 for exponents); `-inf` exponents (directions the product lost exactly) are never
 plotted as numbers: triangles on the floor of panel (a) mark them.
 
-May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.figures.grid`,
+May import: `gradscope.figures.style`, `gradscope.figures.curves`, `gradscope.figures.multipanel`,
 `gradscope.results`.
 """
 

@@ -1,8 +1,9 @@
-"""Comparison reports of many runs: the document (`document`, `columns`, `reading`), its
-renderers (`markdown`, `html`, `latex`, `tables` for CSV/JSON, `terminal` for rich), its
-figures (`figures`, `horizon`, `sweep`, told apart by `encoding` and named by `naming`),
-writing and reading a report folder (`write`, `folder`: output folders written whole),
-the `check.json` of committed reports (`checks`) and `replot`.
+"""Documents of many runs and the folders that hold them: `document` (a report as
+blocks) and its renderers (`markdown`, `html`, `latex`), `files` (summary rows as CSV
+and JSON, curves in long format), `folder` (output folders written whole), `write` (a
+comparison report), `sweep_report` (a sweep's), `check_json` (the `check.json` that keeps
+a committed report from going stale) and `replot` (redraw without recomputing).
 
-May import: `gradscope.figures` and everything below it; never `runs` or `cli`.
+May import: `gradscope.figures`, `gradscope.text` and everything below them, never
+`model`, `numerics`, `runs` or `cli`.
 """

@@ -16,7 +16,13 @@ from ..results import Result, json_safe
 CHECK_FIELDS = ("cell", "act", "init", "gain", "forget_bias", "hidden", "steps", "trials", "transient", "seed")
 
 
-CHECK_KEYS = ("growth_rate", "rms_growth_rate", "horizon", "horizon_censored", "regime", "status")
+CHECK_KEYS = ("growth_rate", "growth_rate_se", "rms_growth_rate", "horizon", "horizon_censored", "regime", "status")
+#: In a chaotic run (a bounded state whose gain grows: `regime` exploding, `status` ok)
+#: trajectories that start alike separate at any rounding difference (another CPU's
+#: kernels, another MKL code path), so its rates are known to their standard error,
+#: not to the last digit: they are compared within `CHAOTIC_SE` standard errors.
+CHAOTIC_KEYS = ("growth_rate", "rms_growth_rate")
+CHAOTIC_SE = 3.0
 
 
 def check_summary(
@@ -49,12 +55,16 @@ def check_summary(
 
 def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check") -> list[str]:
     """Differences between two `check_summary` documents: numbers beyond `rtol`
-    (relative; absolute 1e-12 near zero), any other value that differs, missing keys."""
+    (relative; absolute 1e-12 near zero), the rates of a chaotic run beyond
+    `CHAOTIC_SE` of their standard errors, any other value that differs, missing keys."""
     out: list[str] = []
     if isinstance(new, dict) and isinstance(old, dict):
+        chaotic = old.get("regime") == "exploding" and old.get("status") == "ok" and "growth_rate_se" in old
         for key in sorted(set(new) | set(old)):
             if key not in new or key not in old:
                 out.append(f"{where}.{key}: only in the {'new' if key in new else 'committed'} check")
+            elif chaotic and key in CHAOTIC_KEYS + ("growth_rate_se",):
+                out += _statistical(new, old, key, f"{where}.{key}")
             else:
                 out += compare_checks(new[key], old[key], rtol, f"{where}.{key}")
     elif isinstance(new, list) and isinstance(old, list):
@@ -69,3 +79,17 @@ def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check")
     elif new != old:
         out.append(f"{where}: {new!r}, committed {old!r}")
     return out
+
+
+def _statistical(new: dict[str, Any], old: dict[str, Any], key: str, where: str) -> list[str]:
+    """A rate of a chaotic run within `CHAOTIC_SE` standard errors (its standard error
+    itself within a factor of two)."""
+    a, b = new.get(key), old.get(key)
+    if a is None or b is None:
+        return [] if a is None and b is None else [f"{where}: {a!r}, committed {b!r}"]
+    if key == "growth_rate_se":
+        return [] if 0.5 * b <= a <= 2.0 * b else [f"{where}: {a!r}, committed {b!r} (beyond a factor of 2)"]
+    se = max(float(new.get("growth_rate_se") or 0.0), float(old.get("growth_rate_se") or 0.0))
+    if abs(float(a) - float(b)) <= CHAOTIC_SE * se + 1e-12:
+        return []
+    return [f"{where}: {a!r}, committed {b!r} (a chaotic run: more than {CHAOTIC_SE:g} standard errors, {se:.2g}, apart)"]

@@ -1,6 +1,6 @@
 """The summary table as a booktabs `tabular`, ready to `\\input`.
 
-May import: `gradscope.results`, `gradscope.report.columns`.
+May import: `gradscope.results`, `gradscope.text.report_table`.
 """
 
 from __future__ import annotations

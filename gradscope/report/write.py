@@ -6,7 +6,7 @@ self-contained `report.html` (figures inlined as SVG), `summary.csv`, `summary.j
 the figures (`figures/{overlay,small_multiples,horizon,sweep}.{pdf,svg,png}`), every run
 (`runs/<config key>/`, for `replot`) and `manifest.json` (sha256 of each file, config
 keys, command, versions, findings). `load_report_results` reads a report's runs back.
-A sweep (`report.phase_report`) passes its own figures and leaves out the per-run
+A sweep (`report.sweep_report`) passes its own figures and leaves out the per-run
 files (`figures=`, `runs=False`).
 
 May import: `gradscope.figures` and everything below it.
@@ -71,7 +71,7 @@ def write_report(
         findings: sentences that state what the experiment shows, each with its measured
             number (a script computes them); rendered as a "Findings" section after the
             summary table and kept in `manifest.json`, so `replot` keeps them.
-        width, style, fontsize, formats: figure options (`gradscope.style`); `svg` is
+        width, style, fontsize, formats: figure options (`figures.style`); `svg` is
             always written as well, since the HTML inlines it.
         force: write into a folder that is not a gradscope output.
         on_replace: called with a few words on what was replaced (`the earlier report

@@ -1,5 +1,6 @@
 """Before a large sweep: how many runs, how many are cached, and what the rest will
-cost in time and memory, from a calibration run.
+cost in time and memory, from a calibration run; before a long single run
+(`estimate_run`), its time from a short run of the same network.
 
     plan = plan_grid(configs, cache)                  # cached / to compute
     est = estimate(plan.todo, workers=4)              # calibration runs, a few seconds
@@ -15,7 +16,7 @@ would otherwise inflate `a` and flatten `b` (runs of T = 1000 were priced at 0.3
 against ~1 s). T2 lies past the transport's first 256 lags, which cost more per lag
 than the rest, so that `b` is the long-run cost per step.
 
-May import: `gradscope.runs.executor`, `gradscope.cache`, `gradscope.config`.
+May import: `gradscope.runs.executor`, `gradscope.analysis`, `gradscope.cache`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Callable, NamedTuple, Sequence
 
 from ..cache import RunCache
 from ..config import GATES, Config
-from .executor import run_one
+from .task import run_one
 
 #: Sweeps with at least this many runs to compute print an estimate first.
 LARGE = 16
@@ -181,6 +182,75 @@ def estimate(todo: Sequence[Config], workers: int, compute: Callable[[Config], o
         run_seconds=total / len(todo), memory=memory,
         calibration=f"{what} at T = {', '.join(map(str, shown))}", processes=processes,
     )
+
+
+# -- one run ---------------------------------------------------------------------------
+#: A run whose rough cost is above this many seconds is timed on a short run first, and
+#: the estimate printed (`estimate_run`).
+ROUGH_LIMIT = 5.0
+#: Multiply-adds a second of one core (float64; float32 is about twice as fast): only
+#: to decide whether a run is long enough to time a short one.
+ROUGH_RATE = 5e9
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What one run should cost."""
+
+    seconds: float
+    memory: float  # bytes of its arrays (`config.checks.memory_bytes`)
+    steps: int  # the analysed steps of the longer short run it was timed on
+
+
+def rough_seconds(c: Config, window: bool = True) -> float:
+    """A rough count of one run's seconds from its sizes alone (the unroll, the transport's
+    D x D products per lag, the spectrum's frame products and QRs)."""
+    d, b = c.state_dim, c.trials
+    unroll = (c.transient + c.steps) * b * GATES.get(c.cell, 4) * c.hidden * (c.hidden + c.n_input)
+    transport = c.steps * b * d**3 if window else 0.0
+    k = c.state_dim if c.exponents == "all" else int(c.exponents or 0)
+    spectrum = c.steps * b * (d * d * k + 2 * d * k * k)
+    return (unroll + transport + spectrum) / ROUGH_RATE
+
+
+def estimate_run(config: Config, what: str = "analyze", threads: int | None = None) -> RunEstimate | None:
+    """For a run that may take more than `ROUGH_LIMIT` seconds (`rough_seconds`), the
+    time of the whole, from two short runs of the same network (after an untimed one that
+    pays the process's first-call costs, which the run itself then does not), each timed
+    stage by stage: `a + b T` for the stages over the analysed steps, the unroll per step
+    scaled to the run's transient and steps. None for a short run."""
+    from ..analysis import analyze, spectrum
+    from ..config.checks import memory_bytes
+
+    resolved = config.resolved()
+    window = what == "analyze"
+    if rough_seconds(resolved, window) < ROUGH_LIMIT:
+        return None
+    run = analyze if window else spectrum
+    # past the transport's first 256 lags, which cost more per lag than the rest
+    base = 64
+    sizes = sorted({min(256, resolved.steps), min(512, resolved.steps)})
+    run(_short(resolved, min(8, resolved.steps), 8), threads=threads)  # untimed: first-call costs
+    unroll_rate, rest = 0.0, []
+    for steps in sizes:
+        probe = _short(resolved, steps, base)
+        marks: list[float] = []
+        start = time.perf_counter()
+        run(probe, progress=lambda stage, *_: marks.append(time.perf_counter()) if stage == "unroll" else None,
+            threads=threads)
+        end = time.perf_counter()
+        unrolled = max(marks, default=start)
+        unroll_rate = max(unroll_rate, (unrolled - start) / max(1, probe.transient + probe.steps))
+        rest.append(end - unrolled)
+    a, b = _fit(sizes, rest)
+    seconds = unroll_rate * (resolved.transient + resolved.steps) + a + b * resolved.steps
+    return RunEstimate(seconds, memory_bytes(resolved, window), sizes[-1])
+
+
+def describe_run(est: RunEstimate) -> str:
+    """The line printed before a long run."""
+    return (f"estimate: about {duration_text(est.seconds)} (from short runs of up to {est.steps} steps), "
+            f"about {_mib(est.memory)} of memory for its arrays; progress every 10 s")
 
 
 def duration_text(seconds: float) -> str:

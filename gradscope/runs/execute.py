@@ -33,7 +33,9 @@ from typing import Any, Callable, Iterable
 from ..cache import Claim, Compute, RunCache, as_cache
 from ..config import Config
 from ..results import SUMMARY_KEYS, Result, Status
-from .executor import open_executor, run_one
+from .cluster import SchedulerLost
+from .executor import open_executor
+from .task import run_one
 
 #: Seconds between looks at runs that another process is computing.
 POLL = 0.5
@@ -238,6 +240,8 @@ class _Grid:
         try:
             try:
                 result, seconds = self.executor.outcome(handle)
+            except SchedulerLost:
+                raise  # nothing more will come back: the grid ends here, what finished is stored
             except Exception as exc:
                 alone, self.alone = self.alone == config.key(), None
                 lost = self.executor.lost(exc)
@@ -282,7 +286,7 @@ def run_experiment(
     cache: RunCache | str | os.PathLike | None = None,
     progress: Callable[[GridEvent], None] | None = None,
 ) -> tuple[Any, list[Result]]:
-    """Run the experiment file `path` (`gradscope.grid.experiment_grid`), as
+    """Run the experiment file `path` (`runs.grid.experiment_grid`), as
     `gradscope compare --config` does: `overrides` (field -> values) win over the
     file, as command-line values do.
 

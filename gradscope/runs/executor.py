@@ -11,59 +11,29 @@ A run gets one torch thread wherever it runs, so its numbers are identical to th
 bit whatever the number of workers (small BLAS calls on several threads change the
 order of sums, and spin against each other on a shared machine).
 
-May import: `gradscope.analysis`, `gradscope.cache`, `gradscope.config`,
-`gradscope.results` (and `distributed`, inside `DaskExecutor`).
+The Dask executor lives in `runs.cluster`.
+
+May import: `gradscope.analysis`, `gradscope.numerics.threads`, `gradscope.cache`,
+`gradscope.config`, `gradscope.results`, `gradscope.runs.cluster` (inside `open_executor`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import math
 import os
-import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..config import Config
+from .task import check_picklable, run_one, timed_call
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Result
+    pass
 
 #: Thread settings for a worker process, applied before torch or numpy load there.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-#: Most runs a Dask sweep keeps submitted at once, per worker thread of the cluster
-#: (each holds a claim and, once finished, its result in the cluster's memory).
-DASK_QUEUE_PER_THREAD = 2
-#: Seconds to wait for a Dask scheduler to answer before giving up.
-CONNECT_TIMEOUT = 10.0
-_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})/?$")
-
-
-def run_one(config: Config, command: str | None = None, threads: int = 1) -> Result:
-    """Analyse one configuration on one torch thread: the task every executor runs.
-
-    Pure (a `Config` in, a `Result` out, nothing written) and picklable (a module-level
-    function), so it runs as it is in a process pool or on a Dask worker. `analyze` runs
-    on `threads` torch threads (one: the parallelism is across runs) and restores the
-    caller's setting afterwards.
-
-    Arguments:
-        config: what to run.
-        command: the command line recorded in the result's provenance.
-        threads: torch threads for the run (`--threads` of compare and sweep).
-    """
-    from ..analysis import analyze
-
-    return analyze(config, strict=False, command=command, threads=threads)
-
-
-def timed_call(compute: Callable[[Config], Any], config: Config) -> tuple[Any, float]:
-    """`(compute(config), seconds)`, timed where it runs (on the worker)."""
-    start = time.perf_counter()
-    result = compute(config)
-    return result, time.perf_counter() - start
 
 
 def default_jobs() -> int:
@@ -71,17 +41,6 @@ def default_jobs() -> int:
     from ..numerics.threads import available_cores
 
     return available_cores()
-
-
-def check_scheduler_address(address: str) -> str:
-    """`address` if it reads `tcp://HOST:PORT` (or tls, ws, wss, ucx), else ValueError."""
-    m = _ADDRESS.match(address.strip())
-    if not m or not 0 < int(m.group(3)) < 65536:
-        raise ValueError(
-            f"scheduler {address!r} is not an address like tcp://HOST:PORT "
-            f"(the address `dask scheduler` prints)"
-        )
-    return address.strip()
 
 
 # -- in this process and a local pool --------------------------------------------------
@@ -145,7 +104,7 @@ class LocalExecutor:
         """Get ready for `runs` runs: a pool when there are several runs and jobs."""
         self.parallel = self.jobs > 1 and runs > 1
         if self.parallel:
-            _check_picklable(self.compute)
+            check_picklable(self.compute)
 
     def submit(self, config: Config) -> cf.Future:
         if not self.parallel:  # compute now: the future is already done
@@ -238,140 +197,15 @@ def _main_hidden(compute: Callable[[Config], Any]) -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _check_picklable(compute: Callable[[Config], Any]) -> None:
-    import pickle
-
-    try:
-        pickle.dumps(compute)
-    except Exception:
-        raise ValueError(
-            "compute must be picklable (a module-level function) to run in worker "
-            "processes or on Dask; pass jobs=1 to run it in this process"
-        ) from None
-
-
-# -- a Dask cluster --------------------------------------------------------------------
-class DaskExecutor:
-    """Sends runs to a Dask distributed scheduler (`gradscope[dask]`).
-
-    Results come back to this process, which stores them, so the workers need
-    gradscope installed but no shared disk. A worker that dies is Dask's to handle: its
-    runs are recomputed on the other workers (a run that kills three workers fails with
-    `KilledWorker` and is recorded as an error).
-    """
-
-    def __init__(self, address: str, compute: Callable[[Config], Any] | None = None,
-                 timeout: float = CONNECT_TIMEOUT) -> None:
-        address = check_scheduler_address(address)
-        try:
-            from distributed import Client
-        except ImportError:
-            raise RuntimeError(
-                "--scheduler needs Dask: pip install 'gradscope[dask]'"
-            ) from None
-        self.compute = compute or run_one
-        _check_picklable(self.compute)
-        self.address = address
-        _probe(address, timeout)
-        try:
-            self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        self.parallel = True
-        self._changed = threading.Event()  # set by each future as it finishes
-        self._asked = (-math.inf, 1)  # (when, worker threads)
-
-    def __repr__(self) -> str:
-        return f"DaskExecutor({self.address!r})"
-
-    @property
-    def workers(self) -> int:
-        """The cluster's worker threads (asked at most every few seconds: it may scale)."""
-        now = time.monotonic()
-        if now - self._asked[0] > 5.0:
-            try:
-                self._asked = (now, max(1, sum(self.client.nthreads().values())))
-            except Exception:  # pragma: no cover - a scheduler gone away: wait reports it
-                self._asked = (now, 1)
-        return self._asked[1]
-
-    @property
-    def parallelism(self) -> int:
-        return self.workers
-
-    @property
-    def capacity(self) -> int:
-        return max(4, DASK_QUEUE_PER_THREAD * self.workers)
-
-    def describe(self) -> str:
-        return f"the Dask cluster at {self.address} ({self.workers} worker threads)"
-
-    def start(self, runs: int) -> None:
-        pass
-
-    def submit(self, config: Config) -> Any:
-        future = self.client.submit(timed_call, self.compute, config, key=f"gradscope-run-{config.key()}",
-                                    pure=False)
-        future.add_done_callback(lambda _: self._changed.set())
-        return future
-
-    def wait(self, handles: Iterable[Any], timeout: float | None) -> set[Any]:
-        """The finished ones of `handles`, waiting up to `timeout` seconds for one."""
-        handles = list(handles)
-        while True:
-            self._changed.clear()
-            done = {h for h in handles if h.done()}
-            if done or not self._changed.wait(timeout):
-                return done
-
-    def outcome(self, handle: Any) -> tuple[Any, float]:
-        try:
-            return handle.result()
-        finally:
-            handle.release()
-
-    @staticmethod
-    def lost(exc: BaseException) -> bool:
-        return False  # Dask retries runs of lost workers itself
-
-    def restart(self, handle: Any) -> None:  # pragma: no cover - never lost, see `lost`
-        pass
-
-    def cancel(self, handles: Iterable[Any]) -> None:
-        with contextlib.suppress(Exception):
-            self.client.cancel(list(handles))
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close()
-
-
-def _probe(address: str, timeout: float) -> None:
-    """Fail fast with one sentence when nothing listens at `address` (Dask's own client
-    retries until its timeout and then raises a long message)."""
-    import socket
-
-    m = _ADDRESS.match(address)
-    assert m is not None
-    host, port = m.group(2).strip("[]"), int(m.group(3))
-    try:
-        with socket.create_connection((host, port), timeout=min(timeout, 5.0)):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConnectionError(
-            f"cannot reach the Dask scheduler at {address} ({reason.lower()}): start one with "
-            f"`dask scheduler` or check the address"
-        ) from None
-
-
 def open_executor(jobs: int | None = None, scheduler: str | None = None,
-                  compute: Callable[[Config], Any] | None = None) -> LocalExecutor | DaskExecutor:
+                  compute: Callable[[Config], Any] | None = None) -> Any:
     """The executor for `jobs` local workers (default: one per core) or, with
     `scheduler`, for a Dask cluster. Raises ValueError for a bad `jobs` or address,
     ConnectionError when the scheduler does not answer, RuntimeError without Dask."""
     if scheduler is not None:
         if jobs is not None:
             raise ValueError("give jobs or scheduler, not both: the cluster's workers decide the parallelism")
+        from .cluster import DaskExecutor
+
         return DaskExecutor(scheduler, compute)
     return LocalExecutor(jobs, compute)

@@ -1,7 +1,7 @@
 """The generated reading of a report: sentences with the measured numbers, which say
 plainly where a comparison is not supported by the trials.
 
-May import: `gradscope.results`, `gradscope.report.columns`, `gradscope.figures.summary`.
+May import: `gradscope.results`, `gradscope.config`, `gradscope.text.report_table`.
 """
 
 from __future__ import annotations

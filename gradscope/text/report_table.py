@@ -3,7 +3,7 @@
 `report_table(results, labels)` gives headers, rows of `(text, bold)` cells and
 alignments; Markdown, HTML, LaTeX and the terminal render the same table.
 
-May import: `gradscope.results`, `gradscope.config`, `gradscope.figures.summary`.
+May import: `gradscope.results`, `gradscope.config`.
 """
 
 from __future__ import annotations

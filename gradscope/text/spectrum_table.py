@@ -1,5 +1,5 @@
 """The terminal table and the one plain sentence of a spectrum run (`gradscope spectrum`),
-built from a `Result` (rich renderables, as `tables.summary_table`).
+built from a `Result` (rich renderables, framed as `decay_table.summary_table`).
 
 May import: `gradscope.text.decay_table`, `gradscope.text.numbers`, `gradscope.results`, `gradscope.config`.
 """

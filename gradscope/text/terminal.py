@@ -2,7 +2,7 @@
 the terminal's width: the least important columns go first, the configuration label
 wraps, and a number is never cut.
 
-May import: `gradscope.report.columns`, `gradscope.results`.
+May import: `gradscope.text.report_table`, `gradscope.results`, `gradscope.config`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Write `exact_reference.npz`: what `--spectral exact` returned before the fast-mode
-rewrite (engine 3, commit c5056ee), for `tests/test_fast_accuracy.py` to compare with.
+rewrite (engine 3, commit c5056ee), for `tests/numerics/test_transport.py` to compare with.
 
 Run against that commit's code, from a checkout or export of it:
 

@@ -2,12 +2,14 @@
 (stacked layers, `FuncCell`): every product equals the same product with the
 materialised Jacobian, on vectors and frames, in float64 and float32; what a cell
 declares (`fast_products`, `row_scaled`, `structure`) is true of it; `log_abs_det` is
-`log|det J|`; the registry's parameter count is the cell's own."""
+`log|det J|`; the registry's parameter count is the cell's own; and the Frobenius norm
+of a Jacobian whose entries square to below float64's range is not zero."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from helpers import trajectory
 
 from gradscope.config import CELL_SPECS, Config, cell_spec
 from gradscope.model.cells import CELL_CLASSES
@@ -129,3 +131,16 @@ def test_weight_grad_norms_is_the_norm_of_the_outer_product():
     delta = c.weight_grad_rows(lin, g)
     outer = delta.unsqueeze(-1) * c.hidden_part(s).unsqueeze(-2)
     assert torch.allclose(c.weight_grad_norms(lin, g, s), torch.linalg.matrix_norm(outer), rtol=1e-13)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_frobenius_norm_of_a_tiny_jacobian_is_not_zero(cell):
+    # entries ~1e-160: their squares underflow float64, the norm does not
+    config, c, traj, _ = trajectory(cell=cell, act="identity", hidden=6, steps=4, trials=1,
+                                    init="orthogonal", gain=1e-160, input="zeros", transient=0)
+    lin = c.linearize(traj.states[:-1], traj.inputs)
+    ours = c.frobenius(lin)
+    jac = c.jacobian(lin)
+    scale = jac.abs().amax((-2, -1), keepdim=True)
+    ref = torch.linalg.matrix_norm(jac / scale) * scale[..., 0, 0]
+    assert (ref > 0).all() and torch.allclose(ours, ref, rtol=1e-12, atol=0)

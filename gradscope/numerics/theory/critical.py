@@ -118,7 +118,7 @@ def mean_field_root(config: Config, field: str, values: Sequence[float], tol: fl
     """The first value of `field` in the span of `values` where the mean-field rate
     changes sign (chi = 1): bracketed on 9 points across the span, then refined by
     regula falsi (Illinois) to `tol`. None when it does not, or where mean field does
-    not apply. (Each rate is a fixed-point iteration of a quadrature: milliseconds.)"""
+    not apply. (Each rate is a bisection on a quadrature: milliseconds.)"""
     values = np.linspace(min(values), max(values), SCAN_POINTS).tolist()
     rates = [mean_field_rate(config, field, float(v)) for v in values]
     if any(r is None for r in rates):

@@ -63,7 +63,7 @@ def transport(
 
     Arguments:
         cell: a batched cell with `linearize`, `jacobian`, `input_jacobian`, `weight_grad_rows`
-            (and, optionally, the structured products of `gradscope.model.products`).
+            (and the products it declares fast: `gradscope.model.contract`).
         states: `(T+1, B, D)` states `s_0..s_T`.
         inputs: `(T, B, I)` inputs `x_1..x_T`.
         readout: `(B, N)` unit vectors; the loss is `L = r . h_T`.

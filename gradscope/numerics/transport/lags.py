@@ -112,7 +112,7 @@ class LagEstimator:
         self.full = 2 * self.p >= dim  # small D: the subspace would be the whole space
         self.u: Tensor | None = None  # (B, D, p)
         self.v: Tensor | None = None  # (B, I, p)
-        self.block_size = 32  # lags per block (fastsweep.SUB; halved where the scale runs away)
+        self.block_size = 32  # lags per block (fast.SUB; halved where the scale runs away)
         self.tame_run = 0  # blocks since it was last halved
         self.skip = 0  # blocks to take exactly before the estimates are tried again
         self.early = True  # the first lags, where the subspaces still turn fast (no skipping)
