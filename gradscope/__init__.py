@@ -25,7 +25,7 @@ May import: `gradscope.config` at import time; every other module lazily, by nam
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .config import Config  # noqa: E402  (torch-free)
 

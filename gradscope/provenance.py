@@ -100,8 +100,10 @@ def environment() -> dict[str, Any]:
     """Versions of gradscope and what it runs on (no torch import: read from metadata)."""
     import matplotlib
 
+    from . import __version__
+
     return {
-        "gradscope": _version("gradscope"),
+        "gradscope": __version__,
         "numpy": np.__version__,
         "torch": _version("torch"),
         "matplotlib": matplotlib.__version__,

@@ -140,7 +140,8 @@ class DaskExecutor:
             if found != mine:
                 raise WorkerMismatch(
                     f"Dask worker {worker} runs gradscope {found.get('version')} (engine {found.get('engine')}), "
-                    f"this process {mine['version']} (engine {mine['engine']}): install the same version there")
+                    f"this process {mine['version']} (engine {mine['engine']}): install this checkout there "
+                    "(see the README, 'Installing on other machines')")
 
     def start(self, runs: int) -> None:
         pass

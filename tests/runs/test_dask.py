@@ -128,3 +128,84 @@ def test_a_worker_killed_mid_sweep_loses_no_run(cluster: dict[str, Any], tmp_pat
     assert [r.config.key() for r in results] == [c.key() for c in configs]  # every run, once, in order
     assert all(r.status == "ok" for r in results), [r.summary["warnings"] for r in results]
     assert RunCache(tmp_path / "cache").keys() == sorted(c.key() for c in configs)
+
+
+def _start(folder: Path, worker_env: dict[str, str], log: Any) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and one worker (started with `worker_env`): `(address, processes)`."""
+    info = folder / "scheduler.json"
+    procs = [subprocess.Popen(_dask("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                    "--scheduler-file", str(info)), stdout=log, stderr=log, env=ENV)]
+    deadline = time.monotonic() + BOUND
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(info.read_text())["address"]
+    procs.append(subprocess.Popen(_dask("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                                        "--memory-limit", "0", "--death-timeout", "60"),
+                                  stdout=log, stderr=log, env=worker_env, cwd=folder))  # not the checkout
+    from distributed import Client
+
+    with Client(address, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=BOUND)
+    return address, procs
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs[::-1]:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def test_a_worker_with_another_gradscope_is_refused_in_one_line(tmp_path: Path) -> None:
+    # the public index's unrelated `gradscope` (0.1.0) installs a top-level `gradscope`
+    # too: a worker that imports one like it must be named before anything runs
+    fake = tmp_path / "fake" / "gradscope"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('__version__ = "0.1.0"\n')
+    env = {**ENV, "PYTHONPATH": str(tmp_path / "fake")}
+    with open(tmp_path / "log.txt", "w") as log:
+        address, procs = _start(tmp_path, env, log)
+        try:
+            from click.testing import CliRunner
+
+            from gradscope.cli import main
+
+            out = tmp_path / "out"
+            res = CliRunner().invoke(main, ["sweep", "-n", "8", "-T", "20", "--transient", "5", "-b", "1",
+                                            "--gain", "0.5:1.5:3", "--scheduler", address, "--no-cache",
+                                            "--out", str(out), "--quiet"])
+            assert res.exit_code == 1, res.output
+            line = res.output.strip().splitlines()[-1]
+            # it imports the other package's `gradscope` (0.1.0): named, with what to do
+            assert line.startswith("Error: Dask worker tcp://127.0.0.1:") and "runs gradscope 0.1.0" in line
+            assert "Installing on other machines" in line and "Traceback" not in res.output
+            assert not out.exists()  # nothing written
+        finally:
+            _stop(procs)
+
+
+def test_a_scheduler_that_goes_away_ends_the_sweep_in_one_line_keeping_what_finished(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with open(tmp_path / "log.txt", "w") as log:
+        address, procs = _start(tmp_path, ENV, log)
+        try:
+            cmd = [sys.executable, "-m", "gradscope", "sweep", "-n", "16", "-T", "300", "-b", "2",
+                   "--gain", "0.5:3:24", "--scheduler", address, "--cache", str(cache),
+                   "--out", str(tmp_path / "out"), "--format", "svg"]
+            sweep = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+            deadline = time.monotonic() + BOUND
+            while time.monotonic() < deadline and len(RunCache(cache)) < 2:  # some runs finished
+                time.sleep(0.2)
+            procs[0].kill()  # the scheduler goes away mid-sweep
+            _, err = sweep.communicate(timeout=BOUND)
+        finally:
+            _stop(procs)
+    assert sweep.returncode == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: the Dask scheduler at") and "went away" in last and "resume" in last
+    assert "Traceback" not in err and "error (0.0 s)" not in err
+    assert len(RunCache(cache)) >= 2 and not (tmp_path / "out").exists()
