@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import os
 import re
 from typing import Any
@@ -40,6 +41,24 @@ def _defaults(c: Any) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(c)}
 
 
+#: Names people reach for, and the key gradscope calls it.
+KEY_ALIASES = {"activation": "act", "gate_activation": "gate_act", "hidden_size": "hidden", "n_hidden": "hidden",
+               "input_dim": "input_size", "seq_len": "steps", "timesteps": "steps", "length": "steps",
+               "batch": "trials", "batch_size": "trials", "burn_in": "transient", "warmup": "transient",
+               "initialization": "init", "noise_std": "input_std", "epsilon": "eps"}
+
+
+def did_you_mean(name: str, known: Any) -> str:
+    """` (did you mean steps?)` for a misspelt or aliased key, `` when nothing is close."""
+    import difflib
+
+    known = list(known)
+    if KEY_ALIASES.get(name) in known:
+        return f" (did you mean {KEY_ALIASES[name]}?)"
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
 def parse_cell_args(text: str | None) -> dict[str, Any]:
     """`"hidden=32;act=relu;bias=true"` -> `{"hidden": 32, "act": "relu", "bias": True}`
     (pairs separated by `;` or `,`).
@@ -54,6 +73,8 @@ def parse_cell_args(text: str | None) -> dict[str, Any]:
         key, sep, value = (p.strip() for p in pair.partition("="))
         if not sep or not key.isidentifier():
             raise ValueError(f"cell_args: {pair.strip()!r} is not key=value (e.g. --cell-arg hidden=32)")
+        if key in out:
+            raise ValueError(f"cell_args: {key} is given twice; give each --cell-arg once")
         lowered = value.lower()
         if lowered in ("true", "false", "none"):
             out[key] = {"true": True, "false": False, "none": None}[lowered]
@@ -177,15 +198,48 @@ def _validate(c: Any) -> None:
     _choice("device", c.device, DEVICES)
 
 
+#: Cell options that are counts (the others are non-negative numbers).
+COUNT_OPTIONS = ("state_size", "heads")
+
+
 def _validate_cell_options(c: Any) -> None:
-    """The antisymmetric and coRNN options: positive, finite, and only where they apply."""
+    """The cells' own options: in range, and only where they apply; `--act` and the draw
+    options only for cells that have what they set (the registry says why not)."""
     for name, cells in CELL_OPTIONS.items():
         value = getattr(c, name)
         if value is None:
             continue
         if c.cell not in cells:
             raise ValueError(f"{name} applies to {' and '.join(cells)} only, not to {c.cell}")
-        _finite(name, value, positive=name == "step_size", nonneg=True)
+        if name in COUNT_OPTIONS:
+            _positive_int(name, value)
+        else:
+            _finite(name, value, positive=name == "step_size", nonneg=True)
+    spec = CELL_SPECS.get(c.cell)
+    if spec is None:
+        return
+    if not spec.act and c.act != "tanh":
+        raise ValueError(f"act={c.act!r} does not apply to {c.cell} ({spec.act_note}): drop --act")
+    defaults = _defaults(c)
+    for name in spec.fixed:
+        if getattr(c, name) != defaults[name]:
+            raise ValueError(f"{name}={getattr(c, name)!r} does not apply to {c.cell} ({spec.inits_note}): drop it")
+    _validate_ring(c)
+    if c.heads is not None and isinstance(c.hidden, int) and c.hidden % c.heads:
+        raise ValueError(f"heads={c.heads} must divide hidden={c.hidden} (the heads split h into equal blocks)")
+
+
+def _validate_ring(c: Any) -> None:
+    """LRU's ring: 0 <= r_min < r_max <= 1 (radii of |lambda|), a finite max_phase."""
+    r_min, r_max = c.cell_option("r_min"), c.cell_option("r_max")
+    if r_min is None:
+        return
+    if not r_max <= 1 or r_max <= 0:
+        raise ValueError(f"r_max must be in (0, 1] (the largest |lambda| of a stable LRU), got {r_max!r}")
+    if not r_min < 1:
+        raise ValueError(f"r_min must be in [0, 1) (the smallest |lambda|), got {r_min!r}")
+    if r_min >= r_max:
+        raise ValueError(f"r_min={r_min!r} must be below r_max={r_max!r} (the ring r_min <= |lambda| <= r_max)")
 
 
 def _validate_spectrum(c: Any) -> None:
@@ -219,7 +273,10 @@ def memory_bytes(c: Any, window: bool = True) -> float:
     item = 4 if (c.dtype or "float64") in ("float32", "float16", "bfloat16") else 8
     n, d, i, b = c.hidden, c.state_dim, c.n_input, c.trials
     # fast mode's block of 32 lags, each a running product of every trial, and a few more
-    words = b * GATES.get(c.cell, 4) * n * (n + i + 2) + 40 * b * d * d
+    # (a diagonal cell carries no product: a chunk of input Jacobians at most)
+    spec = CELL_SPECS.get(c.cell)
+    per = max(i, 16) if spec is not None and spec.structure == "diagonal" else d
+    words = b * GATES.get(c.cell, 4) * n * (n + i + 2) + 40 * b * d * per
     if window:
         words += (c.steps + 1) * b * (d + i)
     return float(words * item)
@@ -245,3 +302,34 @@ def plain_name(name: str) -> bool:
     path component, printable, not empty, `.` or `..`."""
     return (isinstance(name, str) and name not in ("", ".", "..") and os.path.basename(name) == name
             and "/" not in name and "\\" not in name and name.isprintable() and len(name) <= 200)
+
+
+def check_lags(lags: Any) -> tuple[int, ...] | None:
+    """The lags at which a run reports its gains (`analyze(lags=...)`, `decay --at-lag`):
+    a whole number or several, each >= 1, sorted and without repeats (None: none asked).
+    Raises `ValueError` naming the bad value."""
+    if lags is None:
+        return None
+    items = [lags] if isinstance(lags, (int, str)) else lags
+    try:
+        items = list(items)
+    except TypeError:
+        raise ValueError(f"lags must be whole numbers >= 1, got {lags!r}") from None
+    out = []
+    for item in items:
+        value = None
+        if isinstance(item, str) and item.strip().isdigit():
+            value = int(item)
+        elif isinstance(item, float) and item.is_integer():
+            value = int(item)
+        elif not isinstance(item, (bool, str, float)):
+            try:
+                value = operator.index(item)  # int, numpy integers
+            except TypeError:
+                value = None
+        if value is None or value < 1:
+            raise ValueError(f"lags must be whole numbers >= 1, got {item!r}")
+        out.append(int(value))
+    if not out:
+        raise ValueError("lags is empty: give at least one lag >= 1, or None")
+    return tuple(sorted(set(out)))

@@ -36,19 +36,21 @@ CELL_INITS = {name: s.inits for name, s in CELL_SPECS.items() if s.inits != INIT
 #: The cell options that `Config` stores as None (each cell's own default then applies):
 #: option -> {cell: default}. (`forget_bias` is a cell option too, with 0 as its default
 #: everywhere: `registry.cells_with_option("forget_bias")` says where it applies.)
-OPTION_FIELDS = ("step_size", "diffusion", "stiffness", "damping")
+OPTION_FIELDS = ("step_size", "diffusion", "stiffness", "damping", "r_min", "r_max", "max_phase", "state_size",
+                 "heads")
 CELL_OPTIONS = {name: {c: s.options[name] for c, s in CELL_SPECS.items() if name in s.options}
                 for name in OPTION_FIELDS}
 #: `gradscope spectrum` without `--exponents`: every exponent up to this many.
 SPECTRUM_CAP = 64
 FLOAT_FIELDS = ("gain", "bias_std", "forget_bias", "input_std", "input_value", "h0_std", "eps",
-                 "step_size", "diffusion", "stiffness", "damping")
+                 "step_size", "diffusion", "stiffness", "damping", "r_min", "r_max", "max_phase")
 COUNT_OR_WORD = ("exponents", "qr_every")
 #: Fields that enter `Config.key()` only away from their default (see there): the cell
 #: options, the spectrum's numerics and the user-network options came after the first
 #: release.
 LATER_FIELDS = ("step_size", "diffusion", "stiffness", "damping", "qr_every", "frame_transient",
-                "cell_args", "checkpoint", "module", "layer", "input_loop")
+                "cell_args", "checkpoint", "module", "layer", "input_loop", "r_min", "r_max", "max_phase",
+                "state_size", "heads")
 #: What a checkpoint or a custom cell fixes: these options must keep their defaults.
 DRAW_FIELDS = ("init", "gain", "bias_std", "forget_bias")
 

@@ -18,6 +18,20 @@ derivatives share (`lin`, whatever the cell needs); everything else reads it:
 - `row_scaled(lin)`: `(rows, M)` with `J_t = diag(rows_t) M` for every step (a vanilla
   RNN: `phi'(a_t)` and `W_hh`), or None: lets the numerics skip forming `J`.
 - `recurrent_matrix()`: the matrix whose largest singular value is `sigma_max(W_hh)`.
+- `log_abs_diagonal(lin)` (a `DIAGONAL` cell): `(..., B, D)` float64 with every product
+  of step Jacobians acting on coordinate j (or on a pair of coordinates as a
+  rotation-scaling: LRU's `(Re h_j, Im h_j)`, both carrying the same value) with gain
+  `exp(sum_t log|d_t[j]|)`; `log_abs_diagonal_at(s, x)` the same straight from a chunk's
+  states and inputs (what the spectrum needs, without the rest of `linearize`);
+  `input_gram(lin, w)`: `B_t^T diag(w) B_t` `(..., B, I, I)` for the input Jacobian `B_t`
+  and weights `w` `(..., B, D)`, `input_outer(lin, w)` (its D x D twin),
+  `input_row_norms(lin)` and `input_rows(lin, index)`: what the input sensitivity of a
+  diagonal product needs.
+  A diagonal cell's `weight_grad_norms` depends on the cotangent only through its moduli
+  (per coordinate, or per pair), so the numerics may hand it `|r| exp(L)`.
+- `readout_cotangent(r, s_T, x_T)`: `dL/ds_T` `(B, D)` for the loss `L = r . y_T`
+  (default: `y_T = h_T`); `initial_state(s0)`: the initial states as the cell starts
+  them (default: as drawn).
 
 And declarations, never probed with `hasattr`: `structure` (`Structure.DENSE`,
 `BLOCK_DIAGONAL`, `DIAGONAL`: what the numerics may exploit), `fast_products` (the
@@ -53,6 +67,9 @@ class CellBase:
     """The contract, with every product computed from the materialised Jacobian."""
 
     kind = ""  # the registry's name ("" for a user's network)
+    #: a state-dict key (its last dotted parts) that marks this cell's weights in a
+    #: checkpoint of someone else's module ("" none: `from_checkpoint` reads them)
+    checkpoint_key = ""
     structure = Structure.DENSE
     #: the contract's products that cost less than forming J: "matmul", "rmatmul", "input"
     #: (both input products), "gram", "frobenius"; the numerics form the Jacobians for the rest
@@ -139,3 +156,56 @@ class CellBase:
         """`(B, R, N)`: the matrix whose largest singular value is reported as
         `sigma_max(W_hh)` (None for a network of several layers or a custom cell)."""
         return None
+
+    # -- diagonal cells, the readout, the initial state ------------------------------------
+    def log_abs_diagonal(self, lin: Any) -> Tensor:
+        """`log|d_t|` `(..., B, D)` in float64 for a `DIAGONAL` cell: `J_t = diag(d_t)` up to
+        signs (or rotations within pairs of coordinates whose entries are equal)."""
+        if self.structure != Structure.DIAGONAL:
+            raise NotImplementedError(f"{type(self).__name__} is not diagonal")
+        d = torch.diagonal(self.jacobian(lin), dim1=-2, dim2=-1)
+        return d.to(torch.float64).abs().log()
+
+    def log_abs_diagonal_at(self, s: Tensor, x: Tensor) -> Tensor:
+        """`log_abs_diagonal` of the steps at states `s` and inputs `x` `(..., B, D)`, `(..., B, I)`."""
+        return self.log_abs_diagonal(self.linearize(s, x))
+
+    def input_gram(self, lin: Any, w: Tensor) -> Tensor:
+        """`B_t^T diag(w) B_t` `(..., B, I, I)` in float64, for the input Jacobian `B_t` and
+        non-negative weights `w` `(..., B, D)` (float64)."""
+        b = self.input_jacobian(lin).to(torch.float64)
+        return b.mT @ (w.unsqueeze(-1) * b)
+
+    def input_outer(self, lin: Any, w: Tensor) -> Tensor:
+        """`diag(w)^(1/2) B_t B_t^T diag(w)^(1/2)` `(..., B, D, D)` in float64: the same
+        non-zero eigenvalues as `input_gram`, the smaller problem where D < I."""
+        b = self.input_jacobian(lin).to(torch.float64) * w.sqrt().unsqueeze(-1)
+        return b @ b.mT
+
+    def input_row_norms(self, lin: Any) -> Tensor:
+        """`||row_j of B_t||^2` `(..., B, D)` in float64."""
+        return (self.input_jacobian(lin).to(torch.float64) ** 2).sum(-1)
+
+    def input_rows(self, lin: Any, index: Tensor) -> Tensor:
+        """The rows `index` `(..., B, K)` of `B_t`, `(..., B, K, I)` in float64."""
+        b = self.input_jacobian(lin).to(torch.float64)
+        return b.gather(-2, index.unsqueeze(-1).expand(*index.shape, b.shape[-1]))
+
+    def readout_cotangent(self, readout: Tensor, s: Tensor, x: Tensor) -> Tensor:
+        """`dL/ds_T` `(B, D)` for `L = r . y_T`: `r` `(B, N)` on `h` (the first N coordinates)
+        and zero elsewhere (`s`, `x`: the last state and input, for a readout that depends
+        on them)."""
+        r = torch.zeros((readout.shape[0], self.state_dim), dtype=s.dtype, device=s.device)
+        r[:, : readout.shape[1]] = readout
+        return r
+
+    def initial_state(self, s0: Tensor) -> Tensor:
+        """The initial states `(B, D)` as the cell starts from them (default: as drawn)."""
+        return s0
+
+    @classmethod
+    def from_checkpoint(cls, tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+        """This cell's parameters (one network, no trial axis) from a module's tensors
+        named relative to it (`{"x_proj.weight": ..., "A_log": ...}`); `ValueError` naming
+        what is missing or misshapen. For cells with a `checkpoint_key`."""
+        raise NotImplementedError(f"{cls.__name__} reads no checkpoint")

@@ -31,4 +31,4 @@ def build(config: Config, streams: list[dict[str, np.random.Generator]]) -> tupl
     cell = cls(**{k: tensor([w[k] for w in weights]) for k in weights[0]},
                act=config.act, gate_act=config.gate_act, **options)
     h0, readouts = draw_states_and_readouts(streams, config.state_dim, config.hidden, config.h0_std)
-    return cell, tensor(h0), tensor(readouts)
+    return cell, cell.initial_state(tensor(h0)), tensor(readouts)

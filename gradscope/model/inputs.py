@@ -65,8 +65,9 @@ def _is_number(text: str) -> bool:
 
 
 def _read_csv(p: Path, name: str) -> tuple[np.ndarray, int]:
-    """A comma-separated table of numbers, and the number of header lines skipped (a
-    first line that is not all numbers, such as `time,temperature`, is a header)."""
+    """A comma-separated table of numbers, one line a step and one column an input (so a
+    file of one line is one step, never read as a column), and the number of header lines
+    skipped (a first line that is not all numbers, such as `time,temperature`, is a header)."""
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -79,7 +80,7 @@ def _read_csv(p: Path, name: str) -> tuple[np.ndarray, int]:
     if header and len(lines) == 1:
         raise ValueError(f"input file {name} has a header line and no numbers")
     try:
-        arr = np.loadtxt(lines[header:], delimiter=",", dtype=np.float64, ndmin=1)
+        arr = np.loadtxt(lines[header:], delimiter=",", dtype=np.float64, ndmin=2)  # a line is a step
     except ValueError as exc:
         msg = str(exc)
         bad, ragged = _BAD_VALUE.search(msg), _RAGGED.search(msg)
@@ -122,27 +123,39 @@ def load_input_file(path: str, needed_steps: int, trials: int, input_size: int,
         arr = _read_npy(p, name)
     else:
         arr, header = _read_csv(p, name)
+    return shape_inputs(arr, f"input file {name}", needed_steps, trials, input_size, loop,
+                        row_name=(lambda row: f"row {row}") if p.suffix.lower() == ".npy"
+                        else (lambda row: f"line {row + 1 + header}"))
+
+
+def shape_inputs(arr, name: str, needed_steps: int, trials: int, input_size: int, loop: bool = False,
+                 row_name=lambda row: f"row {row}") -> np.ndarray:
+    """Inputs `(steps,)`, `(steps, I)` or `(steps, B, I)` (a file's, or an array in memory)
+    checked and shaped as `(needed_steps, B, I)` float64: the rest of `load_input_file`.
+    `name` begins each message (`input file 'x.npy'`)."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "fiub" or arr.size == 0:
+        raise ValueError(f"{name} is {'empty' if arr.size == 0 else f'of {arr.dtype}, not real numbers'}")
     if arr.ndim == 1 and input_size == 1:
         arr = arr[:, None]
     if arr.ndim == 2:
         if arr.shape[1] != input_size:
-            raise ValueError(f"input file {name} has {arr.shape[1]} column{'s' * (arr.shape[1] != 1)}; "
+            raise ValueError(f"{name} has {arr.shape[1]} column{'s' * (arr.shape[1] != 1)}; "
                              f"the network takes {input_size} input{'s' * (input_size != 1)} per step")
         arr = arr[:, None, :]
     elif arr.ndim != 3 or arr.shape[1:] not in ((trials, input_size), (1, input_size)):
-        raise ValueError(f"input file {name} has shape {arr.shape}; the network takes (steps, {input_size}) "
+        raise ValueError(f"{name} has shape {arr.shape}; the network takes (steps, {input_size}) "
                          f"or (steps, {trials}, {input_size}) (steps x trials x inputs)")
     steps = arr.shape[0]
     if steps < needed_steps and not loop:
-        raise ValueError(f"input file {name} has {steps} steps; transient + steps = {needed_steps}: "
+        raise ValueError(f"{name} has {steps} step{'s' * (steps != 1)}; transient + steps = {needed_steps}: "
                          "lower --steps or --transient, or repeat the file with --input-loop")
     used = arr[:needed_steps] if steps >= needed_steps else arr
     finite = np.isfinite(used).reshape(used.shape[0], -1).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite))
         bad = used[row].ravel()[~np.isfinite(used[row].ravel())][0]
-        where = f"line {row + 1 + header}" if p.suffix.lower() != ".npy" else f"row {row}"
-        raise ValueError(f"input file {name} holds {bad} at {where} (step {row + 1}): "
+        raise ValueError(f"{name} holds {bad} at {row_name(row)} (step {row + 1}): "
                          "inputs must be finite numbers")
     reps = -(-needed_steps // steps)
     out = np.asarray(used if reps == 1 else np.concatenate([used] * reps)[:needed_steps], dtype=np.float64)
@@ -152,14 +165,16 @@ def load_input_file(path: str, needed_steps: int, trials: int, input_size: int,
 class InputDrive:
     """Blocks of inputs `(C, B, I)` (float64 numpy) for consecutive steps."""
 
-    def __init__(self, config: Config, rngs: list[np.random.Generator]) -> None:
+    def __init__(self, config: Config, rngs: list[np.random.Generator], data: np.ndarray | None = None) -> None:
         self.kind = config.input
         self.trials, self.size = config.trials, config.n_input
         self.std, self.value = config.input_std, config.input_value
         self.rngs = rngs
         self.position = 0
         self.data = None
-        if self.kind not in ("noise", "zeros", "constant"):
+        if data is not None:  # inputs in memory (`analysis.analyze_module`), shaped by `shape_inputs`
+            self.data = data
+        elif self.kind not in ("noise", "zeros", "constant"):
             needed = config.transient + config.steps
             self.data = load_input_file(self.kind, needed, self.trials, self.size, config.input_loop)
 

@@ -23,7 +23,8 @@ F64 = torch.float64
 
 
 def drawn(cell: str, dtype: str = "float64", trials: int = 3, hidden: int = 6, input_size: int = 4):
-    config = Config(cell=cell, hidden=hidden, input_size=input_size, trials=trials, steps=2, bias_std=0.5,
+    bias = None if "bias_std" in cell_spec(cell).fixed else 0.5  # the modern cells draw their own
+    config = Config(cell=cell, hidden=hidden, input_size=input_size, trials=trials, steps=2, bias_std=bias,
                     dtype=dtype).resolved()
     return build(config, trial_streams(config.seed, trials))[0]
 
@@ -31,9 +32,13 @@ def drawn(cell: str, dtype: str = "float64", trials: int = 3, hidden: int = 6, i
 def chunk(c, steps: int = 5, seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
     dtype = next(iter(c.parameters().values())).dtype if hasattr(c, "parameters") else F64
-    s = 0.8 * torch.randn(steps, c.trials, c.state_dim, generator=gen, dtype=F64).to(dtype)
+    s = 0.8 * torch.randn(steps, c.trials, c.state_dim, generator=gen, dtype=F64)
     x = torch.randn(steps, c.trials, c.input_size, generator=gen, dtype=F64).to(dtype)
-    return s, x
+    if getattr(c, "kind", "") == "slstm":  # n > 0 and a large stabiliser m: the forget branch, J regular
+        n = c.hidden
+        s[..., 2 * n : 3 * n] = s[..., 2 * n : 3 * n].abs() + 0.5
+        s[..., 3 * n :] += 10.0
+    return s.to(dtype), x
 
 
 def stacked():
@@ -108,9 +113,18 @@ def test_log_abs_det_and_declarations_are_true(case):
     if scaled is not None:  # J_t = diag(rows_t) M
         rows, m = scaled
         assert torch.allclose(rows.unsqueeze(-1) * m, jac, atol=1e-14)
-    if c.structure == Structure.DIAGONAL:
-        off = jac - torch.diag_embed(torch.diagonal(jac, dim1=-2, dim2=-1))
-        assert off.abs().max() == 0
+    if c.structure == Structure.DIAGONAL:  # every product acts on coordinates (or LRU's pairs) by exp(sum log|d|)
+        ld = c.log_abs_diagonal(lin)
+        assert ld.dtype == torch.float64 and ld.shape == jac.shape[:-1]
+        prod = torch.eye(c.state_dim, dtype=F64).expand_as(jac[0])
+        for t in range(jac.shape[0]):
+            prod = jac[t].double() @ prod
+            want = torch.diag_embed(torch.exp(2 * ld[: t + 1].sum(0)))
+            assert torch.allclose(prod.mT @ prod, want, rtol=1e-12, atol=1e-14)
+            assert torch.allclose(prod @ prod.mT, want, rtol=1e-12, atol=1e-14)
+        if case != "lru":  # the pairs of LRU are rotations: its J is diagonal up to them
+            off = jac - torch.diag_embed(torch.diagonal(jac, dim1=-2, dim2=-1))
+            assert off.abs().max() == 0
     if case in CELL_SPECS:
         assert c.structure.value == cell_spec(case).structure
         assert c.kind == case and type(c) is CELL_CLASSES[case]
@@ -119,7 +133,7 @@ def test_log_abs_det_and_declarations_are_true(case):
 @pytest.mark.parametrize("cell", list(CELL_SPECS))
 def test_the_registry_counts_the_parameters_and_lays_out_the_state(cell):
     c = drawn(cell, trials=2, hidden=5, input_size=3)
-    assert sum(v[0].numel() for v in c.parameters().values()) == cell_spec(cell).params(5, 3)
+    assert sum(v[0].numel() for v in c.parameters().values()) == cell_spec(cell).count_params(5, 3)
     assert c.state_dim == cell_spec(cell).state_dim(5) == Config(cell=cell, hidden=5).state_dim
 
 

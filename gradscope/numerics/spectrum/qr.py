@@ -30,7 +30,11 @@ direction (a relu unit that is off, an LSTM with `W_hh = 0`). From the first
 such column of any counted QR on, the trial's exponents are reported as `-inf`, never
 as the rounding noise (`log eps`) that the sum would otherwise average in.
 
-May import: `gradscope.numerics.logspace`, `gradscope.numerics.spectrum.tangent` (cells come in
+A cell whose structure is diagonal (declared: `cell.structure`) takes no frame and no QR:
+its exponents are time averages of `log|d_t|`, exact (`spectrum.diagonal_spectrum`).
+
+May import: `gradscope.numerics.logspace`, `gradscope.numerics.spectrum.tangent`,
+`gradscope.numerics.spectrum.diagonal_spectrum`, `gradscope.model.contract` (cells come in
 as arguments).
 """
 
@@ -42,7 +46,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ...model.contract import Structure
 from ..logspace import chunk_length
+from .diagonal_spectrum import DiagonalRun
 from .tangent import Tangent
 
 Tensor = torch.Tensor
@@ -130,27 +136,34 @@ class SpectrumStream:
             raise ValueError(f"frame_transient must be in [0, steps) = [0, {steps}), got {frame_transient}")
         if qr_every != "auto" and (isinstance(qr_every, str) or int(qr_every) < 1):
             raise ValueError(f"qr_every must be an integer >= 1 or auto, got {qr_every!r}")
-        self.run = _Run(trials, dim, steps, dtype, torch.device(device), k, s, qr_every, checkpoints,
-                        blocks, seed)
+        self.args = (trials, dim, steps, dtype, torch.device(device), k, s, qr_every, checkpoints, blocks, seed)
+        self.run: _Run | DiagonalRun | None = None  # made on the first feed, by the cell's structure
 
     @property
     def done(self) -> int:
         """Steps fed so far."""
-        return self.run.done
+        return 0 if self.run is None else self.run.done
 
     def feed(self, cell, states: Tensor, inputs: Tensor, chunk: int | None = None,
              progress: Progress | None = None) -> None:
         """The next `C` steps: states `(C+1, B, D)` (the first is the last state fed
         before, or `s_0`), inputs `(C, B, I)`."""
+        diagonal = cell.structure == Structure.DIAGONAL
+        if self.run is None:
+            trials, dim, steps, _, _, k, s, _, checkpoints, blocks, _ = self.args
+            self.run = DiagonalRun(trials, dim, steps, k, s, checkpoints, blocks) if diagonal else _Run(*self.args)
         run = self.run
         count = min(states.shape[0] - 1, run.steps - run.done)
-        clen = chunk or chunk_length(states.shape[1], states.shape[2])
+        clen = chunk or (4096 if diagonal else chunk_length(states.shape[1], states.shape[2]))
         flush = states.device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
         try:
             for lo in range(0, count, clen):
                 hi = min(count, lo + clen)
-                lin = cell.linearize(states[lo:hi], inputs[lo:hi])
-                run.chunk(Tangent(cell, lin, need_det=run.k == run.dim), run.done, run.done + hi - lo)
+                if isinstance(run, DiagonalRun):  # log|d_t| straight from the states and inputs
+                    run.feed(cell.log_abs_diagonal_at(states[lo:hi], inputs[lo:hi]), run.done)
+                else:
+                    lin = cell.linearize(states[lo:hi], inputs[lo:hi])
+                    run.chunk(Tangent(cell, lin, need_det=run.k == run.dim), run.done, run.done + hi - lo)
                 if progress is not None:
                     progress("lyapunov", run.done, run.steps)
         finally:
@@ -159,7 +172,10 @@ class SpectrumStream:
 
     def result(self) -> dict[str, np.ndarray] | None:
         """The spectrum over the steps fed after the frame transient (None if none were)."""
-        return self.run.result()
+        out = None if self.run is None else self.run.result()
+        if out is not None and "lyapunov_se" not in out:
+            out["lyapunov_se"] = batch_means_se(out["lyapunov_blocks"])
+        return out
 
 
 class _Run:

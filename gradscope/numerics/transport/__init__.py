@@ -16,12 +16,16 @@ fails (`lags`), the per-step gains by Lanczos on every step of a chunk at once
 window; a chunk where a check falls short by more than 1e-3 is done again more
 accurately, so the estimates are within 1e-3 of an exact SVD wherever they were checked.
 
+A cell whose structure is diagonal (`cell.structure`, declared) takes neither mode:
+`diagonal` computes every quantity exactly from cumulative sums of `log|d_t|` in O(T D).
+
 The room: `chunk` (the carry and what a chunk records), `exact`, `fast` (the two modes,
 each with the products it takes of the step Jacobians), `lags` (fast mode's per-lag
-estimates), `step_gain` (per-step gains), `lanczos` (the batched eigenvalue iteration).
+estimates), `step_gain` (per-step gains), `lanczos` (the batched eigenvalue iteration),
+`diagonal` (diagonal cells).
 
 May import: the modules of `gradscope.numerics.transport`, `gradscope.numerics.logspace`,
-`gradscope.numerics.threads` (cells come in as arguments).
+`gradscope.numerics.threads`, `gradscope.model.contract` (cells come in as arguments).
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ...model.contract import Structure
 from ..logspace import chunk_length, host_log, stable_norm
 from ..threads import ThreadWatch
 from .chunk import Carry
+from .diagonal import diagonal_transport
 from .exact import ExactChunk
 from .fast import FastChunk
 from .lags import LagEstimator
@@ -78,7 +84,8 @@ def transport(
         input-sensitivity estimates at the checked lags), `step_gain_check` `(1,)` (the
         same for the per-step gains) and `fast_stats` (see `FAST_STATS`); zeros in exact
         mode. `threads_dropped` `(1,)`: the lag from which the sweep ran on one thread
-        (`threads.ThreadWatch`), only where that happened.
+        (`threads.ThreadWatch`), only where that happened. A diagonal cell's transport is
+        exact in either mode (`transport.diagonal`) and has no self-check arrays.
     """
     steps, trials, dim = states.shape[0] - 1, states.shape[1], states.shape[2]
     want = set(quantities)
@@ -92,8 +99,14 @@ def transport(
     out = {key: np.full(lag_shape, np.nan) for key in (
         "log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad")}
     out.update({key: np.full(step_shape, np.nan) for key in ("log_step_gain", "log_step_rms")})
-    r = torch.zeros((trials, dim), dtype=dtype, device=device)
-    r[:, : readout.shape[1]] = readout
+    r = cell.readout_cotangent(readout, states[-1], inputs[-1]) if steps > 0 else (
+        torch.zeros((trials, dim), dtype=dtype, device=device))
+    if cell.structure == Structure.DIAGONAL:
+        out = diagonal_transport(cell, states, inputs, r, want, out, progress, chunk)
+        for key, name in (("spectral", "log_spectral"), ("rms", "log_rms"), ("loss_grad", "log_loss_grad")):
+            if key not in want:
+                out[name][:] = np.nan
+        return out
     carry = Carry(
         q=torch.eye(dim, dtype=dtype, device=device).expand(trials, dim, dim) / math.sqrt(dim),
         log_scale=np.full(trials, 0.5 * math.log(dim)),
