@@ -1,35 +1,37 @@
-"""Train a small RNN, GRU and LSTM on the adding problem and measure what training changed; write reports/training/.
+"""Train a small RNN, GRU and LSTM on the adding problem with gradscope's Monitor on, and report their gradient flow over training; write reports/training/.
 
-    python examples/training.py              # hidden 64, lag 50: ~1-3 min of training on 2 cores
-    python examples/training.py --reduced    # the small version, in seconds (what check.json holds)
+    python examples/training.py                      # hidden 64, lag 50: a few minutes on 2 cores
+    python examples/training.py --reduced            # the small version, in seconds (what check.json holds)
+    python examples/training.py --logs runs/training # keep the monitors' logs (tensorboard --logdir runs/training)
 
 The adding problem (Hochreiter & Schmidhuber 1997): a sequence of `lag` steps of
 (value ~ U(0, 1), marker), two of the markers set, one in each half; the target is the
-sum of the two marked values, read from the last state. Guessing 1 gives an MSE of
-1/6; a prediction within 0.04 of the target counts as correct (accuracy).
+sum of the two marked values, read from the last state, so the task needs gradients
+that reach `lag` steps back. Guessing 1 gives an MSE of 1/6; a prediction within 0.04
+of the target counts as correct (accuracy).
 
-Each network (`torch.nn.RNN/GRU/LSTM`, hidden 64, and a linear readout) is saved at
-initialisation and after training (`checkpoints/{cell}-{init,trained}.pt`, the model's
-`state_dict()`), and gradscope analyses the six checkpoints as they are (the recurrent
-module is found in the state dict) on adding-problem inputs (`adding.npy`, one stream of
-sequences per trial): growth rate, horizon and lambda_1, beside each model's accuracy.
-Gradient flossing (Engelken 2023) and related work predict that training moves the
-exponents of a model that learns a long-memory task towards zero. `check.json` holds the
-same numbers at reduced size; tests/test_examples.py recomputes it.
+Each network (`torch.nn.RNN/GRU/LSTM`, hidden 64, a linear readout) trains with a
+`Monitor` on its recurrent module, written as a user would write it (see `train`): every
+`every` steps the monitor snapshots the weights and the training batch and analyses
+them in its background worker, while the loop logs the loss and, on those steps, the
+accuracy. `gradscope.monitor.track` then reads the three monitors' logs (their analyses
+come from the run cache) and writes the report: growth rate, lambda_1 and horizon over
+training beside the accuracy, the gradient-flow map, and the findings in numbers: when
+each model's horizon passed the task's lag, and whether that came before its accuracy
+rose. `check.json` holds the same numbers at reduced size; tests/test_examples.py
+recomputes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
@@ -38,11 +40,11 @@ COMMAND = "python examples/training.py"
 CELLS = ("rnn", "gru", "lstm")
 MODULES = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
 FULL = {"hidden": 64, "lag": 50, "batch": 64, "iterations": {"rnn": 800, "gru": 800, "lstm": 1600},
-        "lr": {"rnn": 1e-3, "gru": 1e-2, "lstm": 1e-2}, "dtype": torch.float32,
-        "steps": 2500, "transient": 100, "trials": 4, "exponents": 8}
+        "lr": {"rnn": 1e-3, "gru": 1e-2, "lstm": 1e-2}, "dtype": torch.float32, "every": 50, "background": True,
+        "analysis": {"steps": 300, "transient": 100, "trials": 4, "exponents": 4}}
 REDUCED = {"hidden": 16, "lag": 20, "batch": 16, "iterations": {"rnn": 30, "gru": 30, "lstm": 30},
-           "lr": {"rnn": 1e-3, "gru": 1e-2, "lstm": 1e-2}, "dtype": torch.float64,
-           "steps": 150, "transient": 30, "trials": 2, "exponents": 4}
+           "lr": {"rnn": 1e-3, "gru": 1e-2, "lstm": 1e-2}, "dtype": torch.float64, "every": 10, "background": False,
+           "analysis": {"steps": 60, "transient": 20, "trials": 2, "exponents": 2}}
 TOLERANCE = 0.04  # a prediction this close to the target is correct
 LEARNED = 0.9  # accuracy above which a model has learned the task
 
@@ -75,92 +77,103 @@ def accuracy(model: Model, x: torch.Tensor, y: torch.Tensor) -> float:
         return float(((model(x) - y).abs() < TOLERANCE).double().mean())
 
 
-def train(cell: str, setting: dict, folder: Path, seed: int = 0) -> dict:
-    """Train one model, saving its checkpoint before and after; its accuracies and time."""
+def train(cell: str, setting: dict, log_dir: Path, cache, seed: int = 0, save: Path | None = None) -> dict:
+    """Train one model with a Monitor on it; its accuracies, time and what was analysed.
+    With `save`, the model's `state_dict()` at initialisation and after training go to
+    `save/{cell}-init.pt` and `save/{cell}-trained.pt`."""
+    from gradscope import Monitor
+
     torch.manual_seed(seed)
     model = Model(cell, setting["hidden"]).to(setting["dtype"])
-    test = adding_batch(1000, setting["lag"], torch.Generator().manual_seed(99), setting["dtype"])
-    torch.save(model.state_dict(), folder / f"{cell}-init.pt")
-    before = accuracy(model, *test)
-    iterations = setting["iterations"][cell]
+    lag, every, iterations = setting["lag"], setting["every"], setting["iterations"][cell]
+    test = adding_batch(1000, lag, torch.Generator().manual_seed(99), setting["dtype"])
     optimizer = torch.optim.Adam(model.parameters(), lr=setting["lr"][cell])
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / (iterations + 1))
     data = torch.Generator().manual_seed(seed + 1)
+    before = accuracy(model, *test)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), save / f"{cell}-init.pt")
     start = time.perf_counter()
-    for _ in range(iterations):
-        x, y = adding_batch(setting["batch"], setting["lag"], data, setting["dtype"])
-        loss = ((model(x) - y) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-    seconds = time.perf_counter() - start
-    torch.save(model.state_dict(), folder / f"{cell}-trained.pt")
-    return {"accuracy_init": before, "accuracy_trained": accuracy(model, *test), "seconds": seconds}
+    # every `every` steps: the weights and the batch, analysed beside training; nothing skipped here
+    with Monitor(model.rnn, every=every, log_dir=log_dir, lags=(lag,), cache=cache, background=setting["background"],
+                 max_pending=iterations // every + 2, **setting["analysis"]) as monitor:
+        x, _ = adding_batch(setting["batch"], lag, torch.Generator().manual_seed(seed + 2), setting["dtype"])
+        monitor.update(0, inputs=x, accuracy=before)  # the initial weights
+        for step in range(1, iterations + 1):
+            x, y = adding_batch(setting["batch"], lag, data, setting["dtype"])
+            loss = ((model(x) - y) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            metrics = {"loss": loss.item()}
+            if step % every == 0:
+                metrics["accuracy"] = accuracy(model, *test)
+            monitor.update(step, inputs=x, **metrics)
+        seconds = time.perf_counter() - start
+    if save is not None:
+        torch.save(model.state_dict(), save / f"{cell}-trained.pt")
+    return {"accuracy_init": before, "accuracy_trained": accuracy(model, *test), "seconds": seconds,
+            "seconds_with_analyses": time.perf_counter() - start, "analysed": len(monitor.analysed),
+            "skipped": len(monitor.skipped)}
 
 
 def adding_stream(path: Path, setting: dict, seed: int = 7) -> None:
-    """The analysis input: per trial, adding-problem sequences one after another,
-    `(transient + steps, trials, 2)` float32."""
-    needed = setting["transient"] + setting["steps"]
-    count = math.ceil(needed / setting["lag"])
-    x, _ = adding_batch(count * setting["trials"], setting["lag"], torch.Generator().manual_seed(seed))
-    x = x.reshape(setting["lag"], count, setting["trials"], 2).transpose(0, 1)
-    np.save(path, x.reshape(count * setting["lag"], setting["trials"], 2)[:needed].numpy())
+    """An analysis input for `--checkpoint` runs of the saved models: per trial,
+    adding-problem sequences one after another, `(1200, trials, 2)` float32: the rows of
+    gradscope's default `--transient 200 --steps 1000`."""
+    import numpy as np
+
+    lag, trials = setting["lag"], setting["analysis"]["trials"]
+    needed = 200 + 1000
+    count = -(-needed // lag)
+    x, _ = adding_batch(count * trials, lag, torch.Generator().manual_seed(seed))
+    x = x.reshape(lag, count, trials, 2).transpose(0, 1).reshape(count * lag, trials, 2)
+    np.save(path, x[:needed].numpy())
 
 
-def measure(setting: dict, out: Path, cache=None) -> tuple[list, dict]:
-    """Train the three models (checkpoints in `out/checkpoints/`), write the analysis
-    input `out/adding.npy` and analyse the six checkpoints: `(results, task)`."""
-    from gradscope import Config
-    from gradscope.runs.execute import run_grid
+def measure(setting: dict, logs: Path, cache, save: Path | None = None) -> tuple[list, dict]:
+    """Train the three models (monitor logs in `logs/<cell>/`, the models' state dicts
+    before and after training in `save/`) and read them back through the run cache:
+    `(series, task)`."""
+    from gradscope.monitor.tracking import track_runs
 
-    folder = out / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
-    task = {cell: train(cell, setting, folder) for cell in CELLS}
-    adding_stream(out / "adding.npy", setting)
-    configs = [Config(checkpoint=str(folder / f"{cell}-{when}.pt"), act="tanh", input=str(out / "adding.npy"),
-                      steps=setting["steps"], transient=setting["transient"], trials=setting["trials"],
-                      exponents=setting["exponents"])
-               for cell in CELLS for when in ("init", "trained")]
-    return run_grid(configs, cache=cache, errors="raise"), task
+    task = {cell: train(cell, setting, logs / cell, cache, save=save) for cell in CELLS}
+    _, series, _ = track_runs([str(logs / cell) for cell in CELLS], lags=(setting["lag"],), cache=cache, jobs=1)
+    for s, cell in zip(series, CELLS):
+        s.label = MODULES[cell].__name__
+    return series, task
 
 
-def _text(value: float | None, digits: int = 3) -> str:
+def _text(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}g}"
 
 
-def _horizon(result) -> str:
-    h = result.summary["horizon"]
-    return f"{h}" if h is not None else f"> {result.summary['analysed_lags']}"
+def claims(series: list, task: dict, lag: int) -> list[dict]:
+    """Per model: did it learn, when did its horizon pass the lag, and was that before its
+    accuracy rose?"""
+    from gradscope.text.track_findings import track_findings, track_numbers
 
-
-def claims(results, task: dict) -> list[dict]:
-    """Per cell: did it learn, and did training move its rate and lambda_1 towards zero?"""
     out = []
-    for i, cell in enumerate(CELLS):
-        init, trained = results[2 * i], results[2 * i + 1]
+    for s, cell, (row,), line in zip(series, CELLS, (track_numbers([x], [lag]) for x in series),
+                                      track_findings(series, [lag])):
         acc = task[cell]
-        numbers = {"accuracy_init": acc["accuracy_init"], "accuracy_trained": acc["accuracy_trained"]}
-        for key in ("growth_rate", "lambda_1", "horizon"):
-            numbers[f"{key}_init"], numbers[f"{key}_trained"] = init.summary[key], trained.summary[key]
+        first, last = s.results[0].summary, s.results[-1].summary
         learned = acc["accuracy_trained"] >= LEARNED
-        closer = (abs(trained.summary["lambda_1"]) < abs(init.summary["lambda_1"])
-                  and abs(trained.summary["growth_rate"]) < abs(init.summary["growth_rate"]))
-        verdict = ("learned; moved towards zero" if learned and closer else "learned; did not move towards zero"
-                   if learned else "did not learn; moved towards zero" if closer
-                   else "did not learn; did not move towards zero")
-        text = (
-            f"{MODULES[cell].__name__}: task accuracy {100 * acc['accuracy_init']:.0f}% at initialisation, "
-            f"{100 * acc['accuracy_trained']:.0f}% after training ({verdict.split(';')[0]}). Training moved the "
-            f"growth rate from {_text(init.summary['growth_rate'])} to {_text(trained.summary['growth_rate'])} "
-            f"per step, lambda_1 from {_text(init.summary['lambda_1'])} to {_text(trained.summary['lambda_1'])}, "
-            f"and the horizon from {_horizon(init)} to {_horizon(trained)} steps: "
-            + ("towards zero, as gradient flossing predicts for a model that learns the task." if learned and closer
-               else "towards zero, although the model did not learn the task." if closer
-               else "not towards zero.")
-        )
+        passed = "horizon passed the lag" if row["passed_at"] is not None else "horizon never passed the lag"
+        order = {"before": "before its accuracy rose", "after": "after its accuracy rose",
+                 "same step": "as its accuracy rose"}.get(row.get("order"), "")
+        verdict = f"{'learned' if learned else 'did not learn'}; {passed}" + (f" {order}" if order else "")
+        numbers = {"accuracy_init": acc["accuracy_init"], "accuracy_trained": acc["accuracy_trained"],
+                   "passed_at": row["passed_at"], "rose_at": row.get("rose_at"),
+                   "horizon_first": row["horizon_first"], "horizon_last": row["horizon_last"]}
+        for key in ("growth_rate", "lambda_1"):
+            numbers[f"{key}_first"], numbers[f"{key}_last"] = first[key], last[key]
+        text = (f"{line} Over training its growth rate went from {_text(first['growth_rate'])} to "
+                f"{_text(last['growth_rate'])} per step and lambda_1 from {_text(first['lambda_1'])} to "
+                f"{_text(last['lambda_1'])}; final accuracy {100 * acc['accuracy_trained']:.0f}%.")
         out.append({"claim": cell, "verdict": verdict, "numbers": numbers, "text": text})
     return out
 
@@ -170,38 +183,66 @@ def check() -> dict:
     from gradscope.report.check_json import check_summary
 
     with tempfile.TemporaryDirectory() as tmp:
-        results, task = measure(REDUCED, Path(tmp))
-        found = [{k: v for k, v in c.items() if k != "text"} for c in claims(results, task)]
-        return check_summary(results, found, name="training")
+        series, task = measure(REDUCED, Path(tmp) / "logs", cache=Path(tmp) / "cache")
+        found = [{k: v for k, v in c.items() if k != "text"} for c in claims(series, task, REDUCED["lag"])]
+        return check_summary([_relative(r, tmp) for s in series for r in s.results], found, name="training")
+
+
+def _relative(result, tmp: str):
+    """`result` with its files named relative to the temporary folder, so that the labels
+    of check.json do not depend on where it was."""
+    import dataclasses
+
+    config = result.config
+    names = {k: os.path.relpath(getattr(config, k), Path(tmp) / "logs") for k in ("checkpoint", "input")
+             if str(getattr(config, k)).startswith(str(tmp))}
+    return dataclasses.replace(result, config=dataclasses.replace(config, **names))
 
 
 def main(argv=None) -> int:
-    from gradscope import write_report
     from gradscope.cache import RunCache
+    from gradscope.report.track_report import write_track_report
     from gradscope.results import write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reduced", action="store_true", help="the small version, in seconds")
     parser.add_argument("--out", type=Path, default=None, help=f"report folder [default: {REPORT}]")
+    parser.add_argument("--logs", type=Path, default=None, help="keep the monitors' logs here [default: a temporary "
+                        "folder]")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # small matrices: one thread beats two fighting for two cores
     setting = REDUCED if args.reduced else FULL
     out = args.out or (REPORT.parent / "training-reduced" if args.reduced else REPORT)
     if out.resolve().is_relative_to(Path.cwd()):  # the reports name files as a user types them
         out = Path(os.path.relpath(out))
-    results, task = measure(setting, out, cache=None if args.reduced else RunCache())
-    found = claims(results, task)
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = args.logs or Path(tmp) / "logs"
+        cache = RunCache(Path(tmp) / "cache") if args.reduced else RunCache()
+        saved = Path(tmp) / "checkpoints"
+        series, task = measure(setting, logs, cache.directory, save=saved)
+        found = claims(series, task, setting["lag"])
+        adding_stream(saved / "adding.npy", setting)
+        checkpoints = {p.name: p.read_bytes() for p in sorted(saved.iterdir())}
     seconds = sum(t["seconds"] for t in task.values())
     notes = [f"Training: adding problem, lag {setting['lag']}, hidden {setting['hidden']}, batch "
              f"{setting['batch']}, Adam with linear decay, gradient norm clipped at 1; "
              + ", ".join(f"{c} {setting['iterations'][c]} steps (lr {setting['lr'][c]:g})" for c in CELLS)
-             + f"; {seconds:.0f} s of training in all on this machine. Accuracy: |prediction - target| < "
-             f"{TOLERANCE} on 1000 test sequences."]
-    write_report(results, out, name="training", title="What training changed: RNN, GRU and LSTM on the adding "
-                 "problem", command=COMMAND + (" --reduced" if args.reduced else ""), notes=notes,
-                 findings=[c["text"] for c in found],
-                 force=True, keep=("checkpoints", "adding.npy"))  # what the runs read stays
+             + f"; {seconds:.0f} s of training in all on this machine, the monitor on ("
+             + ", ".join(f"{c} {task[c]['analysed']} analyses" for c in CELLS)
+             + f", every {setting['every']} steps, on the training batch). Accuracy: |prediction - target| < "
+             f"{TOLERANCE} on 1000 test sequences, measured at the analysed steps."]
+    if args.logs is None:
+        notes.append("The monitors' logs (snapshots, gradscope.jsonl, TensorBoard events) went to a temporary "
+                     "folder; --logs DIR keeps them.")
+    write_track_report(series, out, (setting["lag"],), name="training",
+                       title="Gradient flow over training: RNN, GRU and LSTM on the adding problem",
+                       command=COMMAND + (" --reduced" if args.reduced else ""), notes=notes,
+                       findings=[c["text"] for c in found], force=True, where=args.logs is not None)
     write_text_atomic(out / "task.json", json.dumps(task, indent=2) + "\n")
+    # the models as a user saves them, to try `--checkpoint` on (README: "Trained checkpoints")
+    (out / "checkpoints").mkdir(exist_ok=True)
+    for name, data in checkpoints.items():
+        (out / ("adding.npy" if name == "adding.npy" else f"checkpoints/{name}")).write_bytes(data)
     if not args.reduced:
         write_text_atomic(out / "check.json", json.dumps(check(), indent=2) + "\n")
     for c in found:
