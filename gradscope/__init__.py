@@ -9,7 +9,10 @@ The public API, the only import most users need:
   `CoRNNCell`: the low-level pieces, for people who bring their own loop or weights;
 - `FuncCell` (any step function or module, by torch.func), `StackedCell` (layers),
   `load_checkpoint`, `resolve_model`: the user's own networks; `ReplayDrive` (stored
-  inputs as a drive for `unroll`);
+  inputs as a drive for `unroll`); `analyze_module`: a network in memory (a live
+  `nn.LSTM`, on a batch of its training inputs), analysed with no file;
+- `Monitor`: gradient flow watched while a model trains (`gradscope.monitor`; its
+  Lightning callback and `track` live there too);
 - `run_grid`, `run_experiment`, `write_report`, `replot`, `decay_figure`, `plot_decay`:
   what `gradscope compare` and `gradscope replot` do; `spectrum_figure`,
   `plot_spectrum`, `plot_convergence`: the spectrum figure and its panels; `run_one`
@@ -18,7 +21,7 @@ The public API, the only import most users need:
 Heavy modules (torch, matplotlib) load on first use of a name, so `import gradscope`
 is cheap. The folders are the layers of the data flow (ARCHITECTURE.md walks them):
 `config` -> `model` -> `numerics` -> `analysis` -> `figures` / `text` -> `report` ->
-`runs` -> `cli`.
+`runs` -> `monitor` -> `cli`.
 
 May import: `gradscope.config` at import time; every other module lazily, by name.
 """
@@ -48,6 +51,8 @@ _LAZY = {
     "StackedCell": "model.networks.stacked",
     "load_checkpoint": "model.networks.checkpoints",
     "resolve_model": "analysis",
+    "analyze_module": "analysis.module",
+    "Monitor": "monitor.loop",
     "IndRNNCell": "model.cells",
     "MinimalRNNCell": "model.cells",
     "AntisymmetricCell": "model.cells",

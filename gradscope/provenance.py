@@ -68,7 +68,7 @@ def network_record(config: Config, record: dict[str, Any]) -> dict[str, Any]:
     weights."""
     out = {**record, "weights": FIXED_WEIGHTS}
     path = config.checkpoint
-    if path is not None:
+    if path is not None and not record.get("in_memory"):  # a module in memory: its record says what it is
         out["path"] = path
         out["sha256"] = sha256_file(path)
     return {"custom_cell" if config.custom else "checkpoint": out}

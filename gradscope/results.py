@@ -30,7 +30,7 @@ from .config import Config
 SCHEMA_VERSION = 1
 #: Bumped whenever a change of the numerics or of the summary's wording makes earlier
 #: results stale; cached runs of another engine version are recomputed.
-ENGINE_VERSION = 6
+ENGINE_VERSION = 7
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -58,6 +58,11 @@ SUMMARY_KEYS = (
     "mean_field_chi",
     "mean_field_q",
     "annealed_rate",  # 0.5 ln mean_t ||J_t||_F^2 / D, median over trials
+    "median_step_gain",  # median over trials and steps of the per-step gain ||J_t||_2 (x/step)
+    "at_lags",  # the lags asked for (`analyze(lags=...)`, `decay --at-lag`), else null
+    "log_gain_at_lags",  # at each of them: ln of the median spectral gain ||P(T, T-k)||_2
+    "log_loss_grad_at_lags",  # ln of the median loss gradient |dL/ds_{T-k}|
+    "log_input_sensitivity_at_lags",  # ln of the median input sensitivity ||ds_T/dx_{T-k}||_2
     "gamma",  # sup |phi'| of the activation
     "sigma_max_whh",  # median over trials of the largest singular value of W_hh
     "lambda_1",  # top Lyapunov exponent, median over trials (null unless exponents > 0)
@@ -73,12 +78,16 @@ SUMMARY_KEYS = (
     "sum_rule_error",  # max over trials of |sum_exponents - mean_log_det| / max(1, |mean_log_det|)
     "exponents_unresolved",  # exponents reported -inf (singular Jacobians, rank test on R)
     "qr_every_mean",  # counted steps per QR re-orthonormalisation
+    "attractor",  # what the state settled on: fixed point | periodic | quasi-periodic | chaotic (constant input); contracting | marginal | chaotic (driven); converging; diverged; mixed
+    "attractor_period",  # its period in steps, when periodic
+    "attractor_trials",  # how many trials settled on each kind
     "lyapunov",  # the median spectrum over trials, K numbers (-inf written as null)
     "lyapunov_se",  # the standard error of each
     "fast_check",  # fast mode: worst relative shortfall of its spectral and input-sensitivity estimates against an exact SVD at the checked lags (block ends and seeded offsets; a shortfall over 1e-3 redoes that chunk more accurately)
-    "step_gain_check",  # fast mode: the same for the per-step gains ||J_t||_2 at the checked steps
+    "step_gain_check",  # fast mode: the same for the per-step gains ||J_t||_2 at the checked steps (what the checks found there, not a bound elsewhere)
     "params",  # parameter count of one network (PyTorch's module)
     "warnings",  # sentences that say what happened and what to do
+    "notes",  # sentences that say what is so, with nothing to act on (a theory that does not apply, a null in JSON)
 )
 
 #: Arrays in `Result.curves` (all natural logs). Shapes: B trials, T steps.

@@ -167,3 +167,17 @@ def cells_module(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # --cell finds modules in the current directory
     yield "gs_test_cells"
     sys.modules.pop("gs_test_cells", None)
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_left_as_it_was():
+    """No test leaves Ctrl-C changed: a handler left behind (a command's `interrupted`
+    once left SIGINT ignored) is inherited by every process the suite starts later, and a
+    test of what Ctrl-C does to a training script then hangs."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, before)
+    assert after is before, f"the test left SIGINT's handler as {after!r}"

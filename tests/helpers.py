@@ -48,8 +48,11 @@ def one_thread():
 # -- cells drawn or built by hand ----------------------------------------------------
 def make_cell(cell, act="tanh", gate_act="sigmoid", hidden=5, input_size=3, trials=2, **kw):
     """(config, cell, h0, readout) of a drawn built-in cell with random biases."""
+    from gradscope.config import cell_spec
+
+    kw.setdefault("bias_std", None if "bias_std" in cell_spec(cell).fixed else 0.5)  # the modern cells: their own
     config = Config(cell=cell, act=act, gate_act=gate_act, hidden=hidden, input_size=input_size,
-                    trials=trials, steps=2, bias_std=0.5, **kw)
+                    trials=trials, steps=2, **kw)
     return config, *build(config.resolved(), trial_streams(config.seed, trials))
 
 

@@ -32,12 +32,17 @@ class Example:
     exit_code: int = 0
 
 
-def shell_examples(text: str | None = None) -> list[Example]:
-    """Every `gradscope ...` and `python examples/...` command of the bash blocks, in
-    order (set-up parts such as `pip install` and `pytest` are left out)."""
+def examples(text: str | None = None) -> list[Example | str]:
+    """The README's examples in the order a reader meets them: an `Example` for each
+    `gradscope ...` and `python examples/...` command of the bash blocks (set-up parts
+    such as `pip install` and `pytest` are left out) and the code of each python block
+    as a string (a block may read what an earlier one of either kind wrote)."""
     text = README.read_text(encoding="utf-8") if text is None else text
-    out = []
-    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+    out: list[Example | str] = []
+    for kind, block in re.findall(r"```(bash|python)\n(.*?)```", text, flags=re.S):
+        if kind == "python":
+            out.append(block)
+            continue
         for raw in block.splitlines():
             code, _, comment = raw.partition("#")
             for part in code.split("&&"):
@@ -54,10 +59,14 @@ def shell_examples(text: str | None = None) -> list[Example]:
     return out
 
 
+def shell_examples(text: str | None = None) -> list[Example]:
+    """The shell commands of `examples`, in order."""
+    return [ex for ex in examples(text) if isinstance(ex, Example)]
+
+
 def python_examples(text: str | None = None) -> list[str]:
     """The code of the README's python blocks, in order."""
-    text = README.read_text(encoding="utf-8") if text is None else text
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    return [ex for ex in examples(text) if isinstance(ex, str)]
 
 
 def main() -> int:

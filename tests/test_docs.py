@@ -19,7 +19,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def _code_lines():
     """Lines of the README's shell code blocks that call gradscope."""
-    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", README, flags=re.S)
+    # every fenced block, paired open-close (a ```py block's closing fence opens nothing)
+    blocks = [code for lang, code in re.findall(r"```(\w*)\n(.*?)```", README, flags=re.S)
+              if lang in ("", "bash", "sh")]
     for block in blocks:
         for line in block.splitlines():
             line = line.split("#", 1)[0]
@@ -167,28 +169,20 @@ def _run_examples(clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     import runpy
     import sys
 
-    from readme_examples import python_examples, shell_examples
+    from readme_examples import Example, examples
 
     monkeypatch.chdir(clone)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # never the user's run cache
-    examples = shell_examples((clone / "README.md").read_text(encoding="utf-8"))
-    assert any(ex.argv[:2] == ("gradscope", "replot") for ex in examples)
-    for ex in examples:
-        if ex.argv[0] == "gradscope":
-            # the promised exit 3 (a state that overflows) needs the README's own size
-            args = list(ex.argv[1:])
-            if ex.argv[1] in ("decay", "compare", "sweep", "spectrum") and not ex.exit_code:
-                # a trial count the README sets matches its input file: kept
-                keep = {"--trials"} & set(args)
-                reduce = REDUCE_SPECTRUM if ex.argv[1] == "spectrum" else REDUCE
-                args += [w for opt, v in zip(reduce[::2], reduce[1::2]) if opt not in keep for w in (opt, v)]
-                args += [w for opt, v in REDUCE_SCALARS.items() if opt in args for w in (opt, v)]
-            if ex.argv[1] in ("compare", "sweep"):
-                args += [w for opt, v in REDUCE_LISTS.items() if opt in args for w in (opt, v)]
-            res = CliRunner().invoke(main, args, catch_exceptions=False)
-            assert res.exit_code == ex.exit_code, f"{ex.line}: {res.output}"
-            if ex.stdout:
-                Path(ex.stdout).write_text(res.stdout, encoding="utf-8")
+    everything = examples((clone / "README.md").read_text(encoding="utf-8"))
+    assert any(isinstance(ex, Example) and ex.argv[:2] == ("gradscope", "replot") for ex in everything)
+    assert any(isinstance(ex, str) for ex in everything)
+    blocks = 0
+    for ex in everything:  # in the order a reader meets them: a block may read what an earlier one wrote
+        if isinstance(ex, str):
+            blocks += 1
+            _run_python_block(ex, blocks)
+        elif ex.argv[0] == "gradscope":
+            _run_shell_example(ex)
         else:  # python examples/NAME.py --reduced
             monkeypatch.setattr(sys, "argv", [ex.argv[1], *ex.argv[2:]])
             with pytest.raises(SystemExit) as done:
@@ -197,19 +191,38 @@ def _run_examples(clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert json.loads(Path("scratch/lstm.json").read_text())["config"]["forget_bias"] == 1.0
     picked = json.loads(Path("scratch/lstm-vs-rnn/manifest.json").read_text())
     assert [c["label"] for c in picked["configs"]] == ["rnn tanh N=64", "lstm tanh N=64"]
-
-    blocks = python_examples((clone / "README.md").read_text(encoding="utf-8"))
-    for i, code in enumerate(blocks):
-        for old, new in PY_REDUCE.items():
-            code = code.replace(old, new)
-        namespace: dict = {}
-        exec(compile(code, f"README python block {i + 1}", "exec"), namespace)
-        if "same" in namespace:  # the first block saves and loads a result
-            assert namespace["same"].summary == namespace["result"].document()["summary"]
-        if "spec" in namespace:  # the low-level block
-            assert namespace["out"]["log_spectral"].shape[1] == 41 and namespace["spec"].shape[1] == 8
     assert Path("scratch/mini/report.md").is_file() and Path("scratch/mini/figures/overlay.pdf").is_file()
+    assert json.loads(Path("scratch/track/summary.json").read_text()), "the track of the monitor's log is empty"
 
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], capture_output=True,
                             text=True, check=True).stdout
     assert status == "", f"the README examples changed the clone:\n{status}"
+
+
+def _run_shell_example(ex) -> None:
+    """One `gradscope ...` line of the README, at reduced sizes; it exits as promised."""
+    args = list(ex.argv[1:])
+    # the promised exit 3 (a state that overflows) needs the README's own size
+    if ex.argv[1] in ("decay", "compare", "sweep", "spectrum") and not ex.exit_code:
+        keep = {"--trials"} & set(args)  # a trial count the README sets matches its input file: kept
+        reduce = REDUCE_SPECTRUM if ex.argv[1] == "spectrum" else REDUCE
+        args += [w for opt, v in zip(reduce[::2], reduce[1::2]) if opt not in keep for w in (opt, v)]
+        args += [w for opt, v in REDUCE_SCALARS.items() if opt in args for w in (opt, v)]
+    if ex.argv[1] in ("compare", "sweep"):
+        args += [w for opt, v in REDUCE_LISTS.items() if opt in args for w in (opt, v)]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == ex.exit_code, f"{ex.line}: {res.output}"
+    if ex.stdout:
+        Path(ex.stdout).write_text(res.stdout, encoding="utf-8")
+
+
+def _run_python_block(code: str, number: int) -> None:
+    """One python block of the README, at reduced sizes, with the checks of what it made."""
+    for old, new in PY_REDUCE.items():
+        code = code.replace(old, new)
+    namespace: dict = {}
+    exec(compile(code, f"README python block {number}", "exec"), namespace)
+    if "same" in namespace:  # the first block saves and loads a result
+        assert namespace["same"].summary == namespace["result"].document()["summary"]
+    if "spec" in namespace:  # the low-level block
+        assert namespace["out"]["log_spectral"].shape[1] == 41 and namespace["spec"].shape[1] == 8

@@ -19,7 +19,8 @@ from gradscope.report.check_json import compare_checks
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = ["api_quickstart.py", "orthogonal_oracle.py", "underflow.py"]
-REPORTS = {"textbook": "textbook.py", "critical-init": "critical_init.py", "training": "training.py"}
+REPORTS = {"textbook": "textbook.py", "critical-init": "critical_init.py", "training": "training.py",
+           "forget-bias": "forget_bias.py", "modern": "modern.py"}
 
 
 def _load(name: str):

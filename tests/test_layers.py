@@ -19,9 +19,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "gradscope"
 
 #: The layers, bottom first: a module may import its own layer and the ones before it.
-#: (`provenance` reads versions; `cache` stores results; `analysis` composes the numerics.)
+#: (`provenance` reads versions; `cache` stores results; `analysis` composes the numerics;
+#: `monitor` watches training through the runs and reports below it.)
 LAYERS = ("config", "model", "numerics", "results", "provenance", "cache", "analysis",
-          "figures", "text", "report", "runs", "cli")
+          "figures", "text", "report", "runs", "monitor", "cli")
 #: Presentation: drawn and written from data (theory reaches it as data or as lookups
 #: handed in from above), never by importing the engine.
 PRESENTATION_LAYERS = ("figures", "text", "report")

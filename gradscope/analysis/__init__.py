@@ -21,11 +21,13 @@ import numpy as np
 from ..config import Config
 from ..provenance import run_provenance
 from ..results import Result, Status
-from .summarize import finish, spectrum_part, status_of, summarize
+from .summarize import attractor_part, finish, spectrum_part, status_of, summarize
 
 Progress = Callable[[str, int, int], None]
 LAG_CURVES = ("log_spectral", "log_rms", "log_loss_grad", "log_input_sensitivity", "log_weight_grad")
 STEP_CURVES = ("log_step_gain", "log_step_rms")
+#: States kept at the end of a streamed spectrum, for the attractor's recurrence test.
+TAIL = 67
 SPECTRUM_CURVES = ("lyapunov_spectrum", "lyapunov_se", "lyapunov_blocks", "lyapunov_history",
                    "lyapunov_history_steps", "lyapunov_resolved")
 
@@ -112,7 +114,7 @@ def _network(config: Config, network: Any = None) -> tuple:
         config = net.config
     config = config.resolved()
     streams = trial_streams(config.seed, config.trials)
-    drive = InputDrive(config, [s["inputs"] for s in streams])
+    drive = InputDrive(config, [s["inputs"] for s in streams], data=getattr(net, "inputs", None))
     if net is None:
         return (config, None, *build(config, streams), drive)
     from ..model.networks import build_user_network
@@ -127,6 +129,7 @@ def analyze(
     command: str | None = None,
     threads: int | None = None,
     network: Any = None,
+    lags: Any = None,
 ) -> Result:
     """Measure gradient transport for `config`.
 
@@ -141,6 +144,9 @@ def analyze(
             work, `numerics.threads.choose_threads`); recorded in the provenance. An
             execution setting, not part of the measurement (not in `Config` or its key).
         network: the user's network of `config`, already loaded (`resolve_network`).
+        lags: lags at which to report the median gain, loss gradient and input
+            sensitivity (`at_lags`, `log_*_at_lags`: `decay --at-lag`), e.g. the lag a
+            task needs; an argument, not part of `config` (the cache key does not move).
 
     Returns:
         A `Result` whose `summary` holds every figure of `results.SUMMARY_KEYS` and whose
@@ -148,11 +154,13 @@ def analyze(
     """
     import torch
 
+    from ..config.checks import check_lags
     from ..numerics.threads import check_threads, torch_threads
     from ..numerics.transport import transport
 
     _check_device(config)
     threads = check_threads(threads)
+    lags = check_lags(lags)
     with torch_threads(threads or 1):  # the unroll: many small steps
         config, network, cell, traj, readout, drive = _simulate(config, progress, network)
     # the sweep's largest calls: one product of every trial's D x D running product
@@ -177,7 +185,7 @@ def analyze(
     stats = curves.pop("fast_stats", None)
     dropped = curves.pop("threads_dropped", None)
     with torch_threads(threads or 1):  # small LAPACK calls and quadratures
-        summary = summarize(config, cell, curves, traj, lyap, drive, network)
+        summary = summarize(config, cell, curves, traj, lyap, drive, network, lags)
     provenance = run_provenance(config, command, threads=used)
     if dropped is not None and dropped.size:  # the machine got busy: the rest ran on one
         provenance["threads_dropped_to_1_at_lag"] = int(dropped[0])
@@ -226,8 +234,11 @@ def spectrum(config: Config, progress: Progress | None = None, strict: bool = Fa
     warnings: list[str] = []
     with torch_threads(threads or 1):
         s = status_of(config, traj, warnings)
-        s.update(theory_figures(config, cell, drive, warnings))
+        s["notes"] = []
+        s.update(theory_figures(config, cell, drive, s["notes"]))
         s.update(spectrum_part(config, cell, lyap, warnings))
+        s.update(attractor_part(config, traj.states if traj.states.ndim == 3 else None, lyap, None,
+                                traj.nonfinite_step is None))
     if lyap is None:
         warnings.append("fewer than two finite steps: no spectrum (lower --gain, raise --steps)")
     summary = finish(config, s, warnings, network)
@@ -248,8 +259,9 @@ def _chosen_threads(config: Config, cell) -> int:
 def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | None) -> tuple:
     """Unroll chunk by chunk into a `SpectrumStream`: memory does not grow with T.
 
-    Returns `(spectrum or None, trajectory)`, the trajectory holding only the step count
-    and the step that went non-finite (the window's states are not kept)."""
+    Returns `(spectrum or None, trajectory)`, the trajectory holding only its last
+    `TAIL` states (what the attractor's recurrence test reads), the step count and the step
+    that went non-finite (the window's states are not kept)."""
     import torch
 
     from ..numerics.spectrum import SpectrumStream
@@ -261,6 +273,7 @@ def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | Non
     start = unroll(cell, h0, drive, config.transient, 0, progress)  # the transient, dropped
     bad, s = start.nonfinite_step, start.states[-1:] if start.states.shape[0] else None
     chunk = max(1, min(512, (1 << 22) // (config.trials * cell.state_dim)))
+    tail = s
     while bad is None and stream.done < config.steps:
         piece = unroll(cell, s[0], drive, 0, min(chunk, config.steps - stream.done))
         done = stream.done
@@ -268,8 +281,9 @@ def _streamed_spectrum(config: Config, cell, h0, drive, progress: Progress | Non
         if piece.nonfinite_step is not None:
             bad = config.transient + done + piece.nonfinite_step
         s = piece.states[-1:]
+        tail = torch.cat([tail, piece.states[1:]])[-TAIL:]
     empty = torch.empty(0)
-    return stream.result(), Trajectory(empty, empty, stream.done, bad)
+    return stream.result(), Trajectory(tail if tail is not None else empty, empty, stream.done, bad)
 
 
 def _check_device(config: Config, window: bool = True) -> None:

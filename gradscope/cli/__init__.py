@@ -1,5 +1,5 @@
 """The `gradscope` command line: a thin click layer over the library, one module per
-command (`decay`, `spectrum`, `compare`, `sweep`, `replot`, `cells`) and the options they share.
+command (`decay`, `spectrum`, `compare`, `sweep`, `track`, `replot`, `cells`) and the options they share.
 
 Only click and the torch-free `config` module are imported here, so `gradscope --help`
 is instant; numpy, torch, matplotlib and rich load inside the commands.
@@ -21,8 +21,9 @@ from .main import main
 from .replot import replot
 from .spectrum import spectrum
 from .sweep import sweep
+from .track import track
 
-for _command in (decay, spectrum, compare, sweep, replot, cells):
+for _command in (decay, spectrum, compare, sweep, track, replot, cells):
     main.add_command(_command)
 
 __all__ = ["main", "run"]

@@ -173,7 +173,7 @@ class LineProgress:
         pass
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        from ..runs.estimate import duration_text
+        from ..runs.estimate import about_text, duration_text
 
         now = self.clock()
         began, first = self.stage_start.setdefault(stage, (now, done))
@@ -181,13 +181,13 @@ class LineProgress:
             return
         self.last = now
         rate = (done - first) / (now - began) if now > began and done > first else None
-        left = f", about {duration_text((total - done) / rate)} left" if rate else ""
+        left = f", {about_text((total - done) / rate)} left" if rate else ""
         click.echo(f"{stage}: {done:,} of {total:,} {self.UNITS.get(stage, '')} ({100 * done / max(total, 1):.0f}%), "
                    f"{duration_text(now - self.started)} in all{left}", err=True)
 
 
 def run_analysis(config: Config, show_progress: bool | str, command: str, what: str = "analyze",
-                 threads: int | None = None, network: Any = None) -> Any:
+                 threads: int | None = None, network: Any = None, lags: Any = None) -> Any:
     """`analysis.analyze` (or `analysis.spectrum`, `what="spectrum"`) with progress on
     stderr (`show_progress`: True a bar on a terminal, `lines` a line every 10 s, False
     none), on `threads` torch threads (None: the engine chooses); a run that may take
@@ -206,8 +206,9 @@ def run_analysis(config: Config, show_progress: bool | str, command: str, what: 
                 click.echo(describe_run(est), err=True)
         bar = _Progress() if show_progress is True else LineProgress() if show_progress else None
         with bar if bar is not None else contextlib.nullcontext():
+            extra = {"lags": lags} if lags else {}  # the lags of `decay --at-lag`
             return getattr(analysis, what)(config, progress=bar, strict=False, command=command,
-                                           threads=threads, network=network)
+                                           threads=threads, network=network, **extra)
     except ValueError as exc:  # bad input file, values the library refuses
         raise usage_error_for(exc) from None
     except MemoryError:
@@ -278,17 +279,20 @@ def run_and_show(ctx: click.Context, stem: str, options: dict[str, Any]) -> None
     not finish `ok`."""
     import sys
 
+    from .at_lag import parse_lags
     from .options import config_from_options
 
     out, force, formats, style, width, as_json, quiet, strict, threads = (
         options.pop(k) for k in ("out", "force", "formats", "style", "width", "as_json", "quiet", "strict",
                                  "threads"))
+    lags = parse_lags(options.pop("at_lag", ()))
     config, network = config_from_options(options)
     if out is not None:
         check_writable(out, force)
     show_progress = False if quiet else (True if sys.stderr.isatty() and not as_json else "lines")
     what = "spectrum" if stem == "spectrum" else "analyze"
-    result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads, network=network)
+    result = run_analysis(config, show_progress, command_line(ctx), what=what, threads=threads, network=network,
+                          lags=lags)
     if out is not None:
         write_outputs(result, out, formats, style, width, stem=stem, force=force)
     _, table, sentence = presentation(stem)
@@ -323,8 +327,15 @@ def interrupted(ctx: click.Context, what: str) -> None:
     """Ctrl-C: one line that says what was kept, exit 130 (no "Aborted!")."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
-    click.echo(f"Interrupted: {what}", err=True)
+    try:  # a second Ctrl-C must not cut the message short
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread (the command called from a thread of a program)
+        previous = None
+    try:
+        click.echo(f"Interrupted: {what}", err=True)
+    finally:
+        if previous is not None:  # the process may go on (the command called from Python, a test)
+            signal.signal(signal.SIGINT, previous)
     ctx.exit(130)
 
 
@@ -333,7 +344,7 @@ def grid_from_options(config_file: Path | None, overrides: dict[str, list[Any]])
     and the command line's lists expanded, one-line errors for a bad or empty grid, and
     the checkpoints and custom cells loaded and checked before anything is written."""
     from ..runs.grid import experiment_grid
-    from .options import check_networks
+    from .options import check_networks, refuse_fixed
 
     try:
         experiment, expansion = experiment_grid(config_file, overrides=overrides)
@@ -341,5 +352,7 @@ def grid_from_options(config_file: Path | None, overrides: dict[str, list[Any]])
         raise usage_error_for(exc) from None
     if not expansion.configs:
         raise click.UsageError("no valid configuration in the grid: " + "; ".join(expansion.notes[:3]))
-    configs = check_networks(expansion.configs, act_given=all("act" in g for g in experiment.grids))
+    configs = check_networks(expansion.configs, act_given=all("act" in g for g in experiment.grids),
+                             notes=expansion.notes)
+    refuse_fixed(configs, set(overrides))
     return experiment, expansion, configs

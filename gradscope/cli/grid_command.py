@@ -52,9 +52,9 @@ class GridProgress:
         if not self.tally:
             self.console.print(f"[{event.index + 1}/{event.total}] {what}: {event.result.status} ({how})")
             return
-        from ..runs.estimate import duration_text
+        from ..runs.estimate import about_text
 
-        left = f", about {duration_text(event.eta)} left" if event.eta is not None and event.left else ""
+        left = f", {about_text(event.eta)} left" if event.eta is not None and event.left else ""
         self.console.print(f"[{event.finished}/{event.total}] {what}: {event.result.status} ({how})"
                            f"  | failed {event.failed}, cached {event.from_cache}{left}", soft_wrap=True)
 

@@ -14,8 +14,6 @@ functions).
 from __future__ import annotations
 
 import dataclasses
-import math
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -29,14 +27,19 @@ from ..config import (
     SPECTRAL_MODES,
     Config,
 )
-from ..config.choices import MAX_WIDTH, MIN_WIDTH
+from .outputs import (  # noqa: F401  (public here too: the commands import them from options)
+    FIGURE_FORMATS,
+    GROUP_ORDER,
+    VENUES,
+    GroupedCommand,
+    GroupedOption,
+    output_options,
+    parse_formats,
+    parse_width,
+    report_output_options,
+)
 
 EXIT_STRICT = 3
-FIGURE_FORMATS = ("png", "pdf", "svg")
-#: Same as `style.VENUE_WIDTHS` (kept here so `--help` never imports matplotlib;
-#: a test keeps them equal).
-VENUES = {"icml": 3.25, "one-column": 3.25, "ieee": 3.5, "neurips": 5.5,
-          "icml2": 6.75, "two-column": 6.75, "ieee2": 7.16}
 
 
 # -- value lists and ranges ----------------------------------------------------------
@@ -82,7 +85,8 @@ OPTION_SPECS: tuple[_Spec, ...] = (
           "holds several (the error lists them).", metavar="NAME"),
     _Spec("layer", ("--layer",), "int", "Network", "One layer of a stacked checkpoint, driven by the layers "
           "below [default: the whole stack]."),
-    _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru candidate tanh.", ACTIVATION_NAMES),
+    _Spec("act", ("--act",), "str", "Network", "Activation: rnn's phi; lstm/gru/slstm candidate tanh "
+          "(lru, s6, mingru, minlstm have none to set).", ACTIVATION_NAMES),
     _Spec("gate_act", ("--gate-act",), "str", "Network", "Gate activation of lstm/gru.", ACTIVATION_NAMES),
     _Spec("hidden", ("--hidden", "-n"), "int", "Network", "Hidden size N (LSTM state is 2N)."),
     _Spec("input_size", ("--input-size",), "int", "Network", "Input size [default: hidden]."),
@@ -97,6 +101,11 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("diffusion", ("--diffusion",), "float", "Network", "antisymmetric: gamma [default: 0.01]."),
     _Spec("stiffness", ("--stiffness",), "float", "Network", "cornn: gamma, the restoring force [default: 2.7]."),
     _Spec("damping", ("--damping",), "float", "Network", "cornn: epsilon, the damping [default: 4.7]."),
+    _Spec("r_min", ("--r-min",), "float", "Network", "lru: smallest |lambda| of the ring init, in [0, 1) [default: 0]."),
+    _Spec("r_max", ("--r-max",), "float", "Network", "lru: largest |lambda| of the ring init, in (0, 1] [default: 1]."),
+    _Spec("max_phase", ("--max-phase",), "float", "Network", "lru: phases of lambda in [0, max-phase) [default: 6.28]."),
+    _Spec("state_size", ("--state-size",), "int", "Network", "s6: states per channel, D = N x it [default: 16]."),
+    _Spec("heads", ("--heads",), "int", "Network", "slstm: heads of the block-diagonal R, dividing N [default: 4]."),
     _Spec("steps", ("--steps", "-T"), "int", "Run", "Analysed steps T (lags 0..T)."),
     _Spec("transient", ("--transient",), "int", "Run", "Burn-in steps run first and dropped."),
     _Spec("trials", ("--trials", "-b"), "int", "Run", "Independent networks B (one batch)."),
@@ -110,7 +119,8 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("input_loop", ("--input-loop",), "bool", "Input", "Repeat an input file shorter than transient + steps."),
     _Spec("spectral", ("--spectral",), "str", "Numerics", "Spectral norms: fast or exact (SVD every lag).", SPECTRAL_MODES),
     _Spec("exponents", ("--exponents",), "str", "Numerics",
-          "Lyapunov exponents to estimate: K (the top K), all, or 0 (none; spectrum: all up to 64).",
+          "Lyapunov exponents to estimate: K (the top K) or all [decay: default 0, none; "
+          "spectrum: K >= 1, default every exponent up to 64].",
           metavar="K|all"),
     _Spec("qr_every", ("--qr-every",), "str", "Numerics",
           "Steps between QR re-orthonormalisations: M, or auto (the frame's spread kept within "
@@ -122,7 +132,6 @@ OPTION_SPECS: tuple[_Spec, ...] = (
     _Spec("device", ("--device",), "str", "Numerics", "Where to compute.", DEVICES),
 )
 SPEC_BY_FIELD = {s.field: s for s in OPTION_SPECS}
-GROUP_ORDER = ("Network", "Run", "Input", "Numerics", "Grid", "Output")
 
 
 class _CellChoice(click.Choice):
@@ -138,27 +147,6 @@ def _allowed(spec: _Spec, value: Any) -> bool:
     return value in spec.choices or (spec.field == "cell" and ":" in str(value))
 
 
-class GroupedOption(click.Option):
-    """A click option that knows its help section."""
-
-    def __init__(self, *args: Any, group: str = "Other", **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.group = group
-
-
-class GroupedCommand(click.Command):
-    """A command whose `--help` lists options in sections (Network, Run, ...)."""
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        sections: dict[str, list[tuple[str, str]]] = {}
-        for param in self.get_params(ctx):
-            record = param.get_help_record(ctx)
-            if record is not None:
-                sections.setdefault(getattr(param, "group", "Other"), []).append(record)
-        order = [g for g in GROUP_ORDER if g in sections] + [g for g in sections if g not in GROUP_ORDER]
-        for name in order:
-            with formatter.section(f"{name} options"):
-                formatter.write_dl(sections[name])
 
 
 def config_options(multi: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -241,14 +229,50 @@ def config_from_options(values: dict[str, Any]) -> tuple[Config, Any]:
     except ValueError as exc:
         raise usage_error_for(exc) from None
     ctx = click.get_current_context(silent=True)
-    act_given = ctx is None or ctx.get_parameter_source("act") == click.core.ParameterSource.COMMANDLINE
-    return load_networks([config], act_given)[0]
+    typed = set() if ctx is None else {f for f in fields if ctx.get_parameter_source(f) == click.core.ParameterSource.COMMANDLINE}
+    act_given = ctx is None or "act" in typed
+    loaded = load_networks([config], act_given)[0]  # a value that differs is refused there, naming the network
+    refuse_fixed([loaded[0]], typed)
+    return loaded
 
 
-def check_networks(configs: list[Config], act_given: bool) -> list[Config]:
+#: What a checkpoint or a custom cell fixes (the network's own), beyond `config.DRAW_FIELDS`.
+NETWORK_FIELDS = ("cell", "hidden", "input_size")
+
+
+def refuse_fixed(configs: list[Config], typed: set[str]) -> None:
+    """An option the user typed that a checkpoint or a custom cell fixes (its cell and
+    sizes) is a usage error, whatever its value: a default would otherwise give way while
+    a typed value that happens to differ is refused."""
+    for config in configs:
+        if not config.fixed_weights:
+            continue
+        what = "the checkpoint" if config.checkpoint is not None else "the custom cell"
+        for name in NETWORK_FIELDS:
+            if name in typed and not (name == "cell" and config.custom):
+                flag = SPEC_BY_FIELD[name].decls[0]
+                noun = {"hidden": "hidden size", "input_size": "input size"}.get(name, name)
+                own = f" (its own: {getattr(config, name)})" if not config.custom or name != "cell" else ""
+                raise click.BadParameter(f"{what} fixes the {noun}{own}: drop {flag}",
+                                         param_hint=f"'{flag}'")
+
+
+def check_networks(configs: list[Config], act_given: bool, notes: list[str] | None = None) -> list[Config]:
     """`load_networks`' configurations (their networks' cells and sizes): a grid's runs
-    load their networks where they run."""
-    return [config for config, _ in load_networks(configs, act_given)]
+    load their networks where they run. With `notes`, a configuration whose network or
+    input file does not fit is skipped with a note there (a grid goes on with the others,
+    as it does for other invalid combinations); a grid left empty is a usage error."""
+    if notes is None:
+        return [config for config, _ in load_networks(configs, act_given)]
+    out = []
+    for config in configs:
+        try:
+            out.append(load_networks([config], act_given)[0][0])
+        except click.UsageError as exc:
+            notes.append(f"skipped {config.label()}: {exc.format_message()}")
+    if not out:
+        raise click.UsageError("no valid configuration in the grid: " + "; ".join(notes[-3:]))
+    return out
 
 
 def load_networks(configs: list[Config], act_given: bool) -> list[tuple[Config, Any]]:
@@ -301,81 +325,6 @@ def threads_option(per_run: bool = False) -> Callable[[Callable[..., Any]], Call
                         help="torch threads [default: chosen from the size of the work: one for "
                              "small matrices, the cores for large products when they pay].",
                         cls=GroupedOption, group="Numerics")
-
-
-# -- output options ------------------------------------------------------------------
-def parse_formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    items = [v.strip().lower() for v in value.split(",") if v.strip()]
-    bad = [v for v in items if v not in FIGURE_FORMATS]
-    if bad or not items:
-        raise click.BadParameter(
-            f"{', '.join(bad) or '(none)'}: choose from {', '.join(FIGURE_FORMATS)}"
-        )
-    return tuple(dict.fromkeys(items))
-
-
-def parse_width(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    key = value.strip().lower()
-    if key in VENUES:
-        return VENUES[key]
-    try:
-        width = float(key.removesuffix("in"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither inches nor a venue ({', '.join(VENUES)})") from None
-    if not (math.isfinite(width) and MIN_WIDTH <= width <= MAX_WIDTH):
-        raise click.BadParameter(f"{value!r}: the width must be between {MIN_WIDTH:g} and {MAX_WIDTH:g} inches "
-                                 "(narrower figures cannot hold their panels and labels)")
-    return width
-
-
-def _output_decorator(out_help: str, json_help: str, quiet_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`--out --force --format --style --width --json --quiet --strict`, with the
-    command's own words for what `--out`, `--json` and `--quiet` do."""
-
-    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
-        opts = [
-            click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-                         help=out_help, metavar="DIR", cls=GroupedOption, group="Output"),
-            click.option("--force", is_flag=True,
-                         help="Write into --out even if it holds files gradscope did not write (they are "
-                              "kept). An earlier gradscope folder there is always replaced whole.",
-                         cls=GroupedOption, group="Output"),
-            click.option("--format", "formats", default="pdf,svg,png", show_default=True, callback=parse_formats,
-                         help="Figure formats, a comma list of png,pdf,svg.", cls=GroupedOption, group="Output"),
-            click.option("--style", type=click.Choice(["paper", "screen"]), default="paper", show_default=True,
-                         help="Figure style: paper (8 pt, Type-42 fonts) or screen (11 pt).",
-                         cls=GroupedOption, group="Output"),
-            click.option("--width", callback=parse_width, default=None, metavar="IN|VENUE",
-                         help="Figure width in inches, or icml (3.25), ieee (3.5), neurips (5.5), "
-                              "icml2 (6.75), ieee2 (7.16) [default: 3.25 paper, 6.75 screen].",
-                         cls=GroupedOption, group="Output"),
-            click.option("--json", "as_json", is_flag=True, help=json_help, cls=GroupedOption, group="Output"),
-            click.option("--quiet", "-q", is_flag=True, help=quiet_help, cls=GroupedOption, group="Output"),
-            click.option("--strict", is_flag=True,
-                         help="Exit with status 3 when a state became non-finite (files are still written).",
-                         cls=GroupedOption, group="Output"),
-        ]
-        for opt in reversed(opts):
-            f = opt(f)
-        return f
-
-    return decorate
-
-
-#: The output options of a command that measures one run (`decay`).
-output_options = _output_decorator(
-    out_help="Write result.json, curves.npz, summary.txt and the figures as the folder DIR.",
-    json_help="Print the result as one JSON document on stdout, nothing else.",
-    quiet_help="No progress bar and no table: print only the one-sentence summary.",
-)
-#: The output options of a command that writes a report (`compare`).
-report_output_options = _output_decorator(
-    out_help="Write the report as the folder DIR [default: reports/NAME].",
-    json_help="Print the report's path, manifest and summary rows as one JSON document on stdout, nothing else.",
-    quiet_help="No progress and no table: print only the path of report.md.",
-)
 
 
 # -- helpers for the command bodies --------------------------------------------------

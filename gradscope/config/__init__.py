@@ -99,6 +99,12 @@ class Config:
     frame_transient: int | None = None  # steps aligning the QR frame first (None: steps // 10)
     dtype: str | None = None  # None -> float64 on cpu, float32 on cuda
     device: str = "cpu"  # cpu | cuda
+    # -- the options of the modern cells (None: the cell's own default, as the registry says) --
+    r_min: float | None = None  # lru: smallest |lambda| of the ring init (None: 0)
+    r_max: float | None = None  # lru: largest |lambda| of the ring init (None: 1)
+    max_phase: float | None = None  # lru: phases of lambda drawn in [0, max_phase) (None: 6.28)
+    state_size: int | None = None  # s6: SSM states per channel, D = N x state_size (None: 16)
+    heads: int | None = None  # slstm: heads of the block-diagonal R (None: 4, or gcd(4, N))
 
     def __post_init__(self) -> None:
         # 1 and 1.0 are the same gain: store floats so equal configs hash alike
@@ -128,7 +134,9 @@ class Config:
     @property
     def state_dim(self) -> int:
         spec = CELL_SPECS.get(self.cell)
-        return self.hidden if spec is None else spec.state_dim(self.hidden)
+        if spec is None:
+            return self.hidden
+        return spec.state_dim(self.hidden, {k: getattr(self, k) for k in spec.options if k in CELL_OPTIONS})
 
     @property
     def n_exponents(self) -> int:
@@ -145,7 +153,8 @@ class Config:
         unset; None where it does not apply)."""
         value = getattr(self, name)
         if value is None:
-            return CELL_OPTIONS[name].get(self.cell)
+            default = CELL_OPTIONS[name].get(self.cell)
+            return default(self.hidden) if callable(default) else default
         return value
 
     @property
@@ -174,12 +183,14 @@ class Config:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
         """Build from a plain mapping (JSON, TOML); unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        from .checks import did_you_mean
+
+        names = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = [k for k in data if k not in names]
         if unknown:
             raise ValueError(
-                f"unknown configuration key(s) {', '.join(unknown)}; "
-                f"allowed: {', '.join(sorted(names))}"
+                f"unknown configuration key{'s' * (len(unknown) > 1)} "
+                + ", ".join(f"{k!r}{did_you_mean(k, names)}" for k in unknown) + f"; allowed: {', '.join(names)}"
             )
         return cls(**{k: v for k, v in data.items()})
 

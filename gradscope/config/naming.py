@@ -30,6 +30,8 @@ def value_text(name: str, value: Any) -> str:
         return str(value)
     if name == "gate_act":
         return f"gates={value}"
+    if name == "input" and isinstance(value, str) and value not in ("noise", "zeros", "constant"):
+        value = value.replace("\\", "/").rsplit("/", 1)[-1]  # a file: its name (the report says its path)
     shown = f"{value:g}" if isinstance(value, float) else str(value)
     # a no-break space inside a name: a wrapped label never splits "forget bias=1"
     return f"{SHORT.get(name, name.replace('_', ' '))}={shown}".replace(" ", "\u00a0")
@@ -44,6 +46,16 @@ def varied_fields(configs: Iterable[Any]) -> list[str]:
     return [f.name for f in dataclasses.fields(configs[0]) if len({repr(d[f.name]) for d in dicts}) > 1]
 
 
+def _follows_the_cell(name: str, configs: Sequence[Any]) -> bool:
+    """Whether `name` is a cell option that takes one value per cell among `configs`."""
+    if not any(name in spec.options for spec in CELL_SPECS.values()):
+        return False
+    per_cell: dict[str, set[str]] = {}
+    for c in configs:
+        per_cell.setdefault(c.cell, set()).add(repr(getattr(c, name)))
+    return all(len(v) == 1 for v in per_cell.values())
+
+
 def display_fields(configs: Sequence[Any]) -> list[str]:
     """The varied fields worth naming: a field that always moves with an earlier one
     (the input size that follows the hidden size) is left out."""
@@ -52,6 +64,8 @@ def display_fields(configs: Sequence[Any]) -> list[str]:
     keep: list[str] = []
     for name in fields:
         values = [getattr(c, name) for c in configs]
+        if "cell" in keep and _follows_the_cell(name, configs):
+            continue  # a cell's own option at its one value (None where it does not apply)
         redundant = False
         for other in keep:
             others = [getattr(c, other) for c in configs]
@@ -61,6 +75,12 @@ def display_fields(configs: Sequence[Any]) -> list[str]:
         if not redundant:
             keep.append(name)
     return keep
+
+
+def _has_act(c: Any) -> bool:
+    """Whether `act` means something for the configuration's cell (not for lru, s6, ...)."""
+    spec = CELL_SPECS.get(c.cell)
+    return spec is None or bool(spec.act)
 
 
 def labels_of(configs: Sequence[Any], fields: Sequence[str]) -> list[str]:
@@ -75,6 +95,8 @@ def common_label(configs: Sequence[Any], fields: Sequence[str]) -> str:
         return ""
     c = configs[0]
     parts = [("cell", c.cell), ("act", c.act), ("hidden", c.hidden), ("init", c.init), ("gain", c.gain)]
+    if not all(_has_act(x) for x in configs):  # lru, s6, ...: an activation they do not have
+        parts = [p for p in parts if p[0] not in ("act", "init", "gain")]
     out = []
     for name, value in parts:
         if name in fields or (name == "init" and value == "default"):
@@ -94,7 +116,8 @@ def short_names(configs: Sequence[Any], keep: Sequence[str] = (), fields: Sequen
     names = []
     for c in configs:
         parts = [value_text(f, getattr(c, f)) for f in fields
-                 if f in ("cell", "act") or f in keep or getattr(c, f) != defaults.get(f)]
+                 if (f == "cell" or (f == "act" and _has_act(c)) or f in keep or getattr(c, f) != defaults.get(f))
+                 and not (f == "act" and not _has_act(c))]
         names.append(" ".join(parts))
     full = labels_of(configs, fields)
     if len(set(names)) < len(set(full)):
@@ -111,7 +134,7 @@ def label(c: Any) -> str:
 
     if c.custom:
         return " ".join([c.cell, f"N={c.hidden}", *(c.cell_args or "").split(";")]).strip()
-    parts = [c.cell, c.act]
+    parts = [c.cell, c.act] if CELL_SPECS[c.cell].act else [c.cell]  # lru, s6, ...: no activation to name
     if c.cell in GATED_CELLS and c.gate_act != "sigmoid":
         parts.append(f"gates={c.gate_act}")
     parts.append(f"N={c.hidden}")

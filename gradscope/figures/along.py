@@ -17,7 +17,7 @@ import numpy as np
 from ..config import FIELD_KINDS, varied_fields
 from ..config.naming import display_fields, field_label, labels_of
 from ..results import HorizonKind, Status, horizon_of
-from .style import series_style
+from .style import AXIS_REFERENCE, LEGEND_KEYS, series_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -62,6 +62,12 @@ def sweep_series(results: Sequence[Result], field: str) -> list[tuple[str, list[
 
 #: Marker shapes of the series of a sweep (colour and shape both tell them apart).
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+#: Sizes of the marks, shared by the marks and their legend entries.
+MARK_SIZE, RMS_SIZE, OPEN_SIZE = 3.2, 4.6, 3.6
+#: The window length T on the horizon panel (where horizons are censored or runs explode).
+WINDOW_STYLE = {"color": "#999999", "linewidth": 0.6, "linestyle": (0, (8, 2, 1, 2))}
+#: The mean-field critical gain's vertical line.
+CRITICAL_STYLE: Any = (0, (1, 1.5))
 
 
 def _dodge(n: int, span: float, i: int) -> float:
@@ -127,9 +133,9 @@ def plot_sweep(
         err = np.where(np.isfinite(err), err, 0.0)
         if np.isfinite(rms).any():  # under the spectral markers, a size larger: both read
             seen["rms"] = True
-            ax_rate.plot(x, rms, color=color, marker="s", markersize=4.6, markerfacecolor="white",
+            ax_rate.plot(x, rms, color=color, marker="s", markersize=RMS_SIZE, markerfacecolor="white",
                          markeredgewidth=0.8, linestyle="none", zorder=3)
-        ax_rate.errorbar(x, rate, yerr=err, color=color, marker=marker, markersize=3.0, linestyle="-",
+        ax_rate.errorbar(x, rate, yerr=err, color=color, marker=marker, markersize=MARK_SIZE, linestyle="-",
                          linewidth=0.9, elinewidth=0.6, capsize=1.5, zorder=4, label=label or None)
         predicted = None if theory is None else theory.curve(members[0].config, field, fine)
         if predicted is not None and np.isfinite(predicted).any():
@@ -147,8 +153,9 @@ def plot_sweep(
         ax_rate.plot(xs, ys, color=THEORY_COLOR if same else color, linestyle=THEORY_LINESTYLE,
                      linewidth=0.9, zorder=2)
     seen["theory"] = bool(theories)
-    ax_rate.axhline(0.0, color="#999999", linewidth=0.6, zorder=1)
+    ax_rate.axhline(0.0, color="#999999", linewidth=0.6, zorder=1, gid=AXIS_REFERENCE)  # the axis names 0
     seen["critical"] = _critical_lines((ax_rate, ax_hor), crit, THEORY_COLOR)
+    seen["theory_colour"] = THEORY_COLOR if same else None
     ax_rate.set_ylabel("growth rate (per step)")
     ax_hor.set_ylabel("horizon (steps)")
     ax_hor.set_xlabel(field_label(field))
@@ -159,7 +166,7 @@ def plot_sweep(
         ax_hor.set_ylim(lo / 1.6, top)
         plain_log_ticks(ax_hor)
         if seen["censored"] or seen["exploding"]:
-            ax_hor.axhline(steps_max, color="#999999", linewidth=0.5, linestyle=(0, (3, 2)), zorder=1)
+            ax_hor.axhline(steps_max, zorder=1, **WINDOW_STYLE)
     if logx:
         ax_hor.set_xscale("log")
     ax_rate._gradscope_legend = _sweep_legend(ax_rate, series, seen)  # type: ignore[attr-defined]
@@ -169,19 +176,20 @@ def plot_sweep(
 def _horizons(ax: Axes, members: Sequence[Result], x: np.ndarray, color: str, marker: str,
               steps_max: int, seen: dict[str, Any], values: list[float]) -> None:
     """The horizon panel of one series: measured (filled, joined by a line), censored
-    (open at T, arrow up), exploding (open triangle above T: no horizon)."""
+    (an open circle at T, arrow up), exploding (an open triangle above T: no horizon);
+    the open marks are the same for every series (its colour tells it)."""
     hx, hy = [], []
     for r, xv in zip(members, x):
         state = horizon_of(r.summary, r.config.steps)
         if state.kind == HorizonKind.MEASURED and state.lag and state.lag > 0:
-            ax.plot([xv], [state.lag], marker=marker, markersize=3.2, color=color, linestyle="none", zorder=3)
+            ax.plot([xv], [state.lag], marker=marker, markersize=MARK_SIZE, color=color, linestyle="none", zorder=3)
             hx.append(xv)
             hy.append(float(state.lag))
             values.append(float(state.lag))
         elif state.kind == HorizonKind.CENSORED:
             seen["censored"] = True
             t = float(r.config.steps)
-            ax.plot([xv], [t], marker=marker, markersize=3.6, markerfacecolor="white", markeredgecolor=color,
+            ax.plot([xv], [t], marker="o", markersize=OPEN_SIZE, markerfacecolor="white", markeredgecolor=color,
                     markeredgewidth=0.8, linestyle="none", zorder=3)
             ax.annotate("", xy=(xv, t * 1.9), xytext=(xv, t),
                         arrowprops=dict(arrowstyle="-|>", color=color, linewidth=0.7, shrinkA=2.5, shrinkB=0,
@@ -189,7 +197,7 @@ def _horizons(ax: Axes, members: Sequence[Result], x: np.ndarray, color: str, ma
             values.append(t)
         elif state.kind == HorizonKind.EXPLODING:
             seen["exploding"] = True
-            ax.plot([xv], [steps_max * 2.2], marker="^", markersize=3.6, markerfacecolor="white",
+            ax.plot([xv], [steps_max * 2.2], marker="^", markersize=OPEN_SIZE, markerfacecolor="white",
                     markeredgecolor=color, markeredgewidth=0.8, linestyle="none", zorder=3)
             values.append(float(steps_max))
     if len(hx) > 1:
@@ -205,44 +213,54 @@ def _critical_lines(axes: Sequence[Axes], crit: list[tuple[float, str]], neutral
     lines = [(crit[0][0], neutral)] if shared else crit
     for g_c, color in lines:
         for ax in axes:
-            ax.axvline(g_c, color=color, linestyle=(0, (1, 1.5)), linewidth=0.9, zorder=1)
+            ax.axvline(g_c, color=color, linestyle=CRITICAL_STYLE, linewidth=0.9, zorder=1)
     if shared:
         return f"critical gain $g_c = {crit[0][0]:.2f}$ (mean field)"
     return "critical gains $g_c$ (mean field, series colours)"
 
 
 def _sweep_legend(ax: Axes, series: Sequence[tuple[str, list[int]]], seen: dict[str, Any]) -> tuple[list, list]:
-    """Legend entries: the series (colour and marker) when there are several, then
-    what each kind of mark means, in grey, each once."""
+    """Legend entries: the series (colour and marker) when there are several, then what
+    each kind of mark means, each once: in the one series' colour when there is one,
+    else in grey (read with the series' colour: a legend of keys)."""
     from matplotlib.lines import Line2D
 
-    from .style import THEORY_LINESTYLE
+    from .style import THEORY_COLOR, THEORY_LINESTYLE
 
     handles, names = [], []
-    if len(series) > 1:
+    several = len(series) > 1
+    if several:
         for s_i, (label, _) in enumerate(series):
             handles.append(Line2D([], [], color=series_style(s_i)[0], marker=MARKERS[s_i % len(MARKERS)],
-                                  markersize=3.2, linewidth=0.9))
+                                  markersize=MARK_SIZE, linewidth=0.9))
             names.append(label)
-    grey = "#333333"
-    handles.append(Line2D([], [], color=grey, marker="o", markersize=3.2, linewidth=0.9))
-    names.append("spectral rate (bars: trials 10-90%)")
+    c = "#333333" if several else series_style(0)[0]
+    handles.append(Line2D([], [], color=c, marker="o", markersize=MARK_SIZE, linewidth=0.9))
+    names.append("measured: spectral rate (bars: 10-90% of trials), horizon")
     if seen["rms"]:
-        handles.append(Line2D([], [], color=grey, marker="s", markersize=4.0, markerfacecolor="white",
+        handles.append(Line2D([], [], color=c, marker="s", markersize=RMS_SIZE, markerfacecolor="white",
                               linestyle="none"))
         names.append("RMS rate")
     if seen["theory"]:
-        handles.append(Line2D([], [], color=grey, linestyle=THEORY_LINESTYLE, linewidth=0.9))
+        handles.append(Line2D([], [], color=seen.get("theory_colour") or "#333333", linestyle=THEORY_LINESTYLE,
+                              linewidth=0.9))
         names.append(r"mean field $\frac{1}{2}\ln\chi$")
     if seen["critical"]:
-        handles.append(Line2D([], [], color=grey, linestyle=(0, (1, 1.5)), linewidth=0.9))
+        shared = not str(seen["critical"]).startswith("critical gains")
+        handles.append(Line2D([], [], color=THEORY_COLOR if shared else "#333333", linestyle=CRITICAL_STYLE,
+                              linewidth=0.9))
         names.append(str(seen["critical"]))
     if seen["censored"]:
-        handles.append(Line2D([], [], color=grey, marker="o", markerfacecolor="white", linestyle="none"))
-        names.append(r"horizon > $T$ (censored)")
+        handles.append(Line2D([], [], color=c, marker="o", markersize=OPEN_SIZE, markerfacecolor="white",
+                              linestyle="none"))
+        names.append(r"horizon > $T$ (censored; arrow: longer)")
     if seen["exploding"]:
-        handles.append(Line2D([], [], color=grey, marker="^", markerfacecolor="white", linestyle="none"))
+        handles.append(Line2D([], [], color=c, marker="^", markersize=OPEN_SIZE, markerfacecolor="white",
+                              linestyle="none"))
         names.append("explodes: no horizon")
+    if seen["censored"] or seen["exploding"]:
+        handles.append(Line2D([], [], **WINDOW_STYLE))
+        names.append("the window $T$")
     return handles, names
 
 
@@ -250,7 +268,7 @@ def sweep_figure(results: Sequence[Result], width: float | None = None, style: s
                  fontsize: float | None = None, theory: Any = None) -> Any:
     """The sweep figure (`plot_sweep`) at `width` inches (default 5.5), its legend under
     the panels; None when no numeric field takes three or more values."""
-    from .multipanel import figure_legend, finish
+    from .multipanel import finish, grouped_legend
     from .style import new_figure, resolve_width, style_context
 
     field = sweep_field(results)
@@ -262,7 +280,11 @@ def sweep_figure(results: Sequence[Result], width: float | None = None, style: s
                                gridspec_kw={"height_ratios": [1.25, 1.0]})
         plot_sweep(results, field, axes=axes, theory=theory)
         handles, names = axes[0]._gradscope_legend
-        figure_legend(fig, handles, names)
+        n = len(sweep_series(results, field))
+        n = n if n > 1 else 0  # the series on rows of their own, then the marks
+        legend = grouped_legend(fig, [list(zip(handles[:n], names[:n])), list(zip(handles[n:], names[n:]))])
+        if n and legend is not None:
+            legend.set_gid(LEGEND_KEYS)  # series by colour, marks in grey
         finish(fig, list(axes))
     return fig
 

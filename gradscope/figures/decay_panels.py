@@ -30,25 +30,35 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..results import Result
 
-#: Measured series of the gain panels: curve key -> (legend label, colour, line style,
-#: z-order). The spectral gain carries the 10-90% band; the loss gradient is drawn on
-#: top in a dotted line, so where it coincides with the spectral gain both still show.
+#: Measured series of the decay figure: curve key -> (legend label, colour, line style,
+#: z-order). Each has one colour and style of its own across the whole figure (the
+#: per-step gain and the input sensitivity too: they are not the spectral gain).
+#: The loss gradient is drawn on top of the spectral gain in a dotted line, so where
+#: the two coincide both still show.
 DECAY_SERIES: dict[str, tuple[str, str, Any, float]] = {
     "log_spectral": (r"spectral $\|P\|_2$", OKABE_ITO["blue"], "-", 3.0),
     "log_rms": (r"RMS $\|P\|_F/\sqrt{D}$", OKABE_ITO["vermillion"], (0, (6, 1.5, 1.2, 1.5)), 2.6),
     "log_loss_grad": (r"loss grad. $\|\partial L/\partial s\|$", OKABE_ITO["bluish_green"], (0, (1.2, 1.6)), 3.4),
+    "log_step_gain": (r"per-step gain $\|J_t\|_2$", OKABE_ITO["orange"], "-", 3.0),
+    "log_input_sensitivity": (r"input sens. $\|\partial s_T/\partial x_{T-k}\|_2$", OKABE_ITO["sky_blue"], "-", 3.0),
 }
+#: The series of the gain panels (a) and (b).
+GAIN_SERIES = ("log_spectral", "log_rms", "log_loss_grad")
+#: The shaded band around a median: what it spreads over.
 BAND_LABEL = "10-90% of trials"
 #: Line widths, relative to the style's: the spectral gain a little heavier, so the
 #: dotted loss gradient drawn on it shows where the two coincide.
 _WIDTHS = {"log_spectral": 1.4, "log_loss_grad": 1.0, "log_rms": 1.0}
-#: Theory lines: summary key -> (legend label, colour, line style).
+#: Theory lines: summary key -> (legend label, colour, line style). The Pascanu bound
+#: is the same series in (a) (k log(gamma sigma_max)) and in the per-step panel.
 THEORY_SERIES: dict[str, tuple[str, str, Any]] = {
     "pascanu_rate": ("Pascanu bound", "black", THEORY_LINESTYLE),
     "mean_field_rate": (r"mean field $\frac{1}{2}\ln\chi$", OKABE_ITO["reddish_purple"], (0, (3, 1.5))),
     "annealed_rate": ("annealed estimate", THEORY_COLOR, THEORY_LINESTYLE),
 }
 REFERENCE_COLOR = "0.45"
+#: The vertical line at the horizon (or explosion lag) of the first-lags panel.
+HIT_LINESTYLE: Any = (0, (4, 2))
 
 
 def _finite_range(*arrays: np.ndarray) -> tuple[float, float] | None:
@@ -64,13 +74,15 @@ def _padded(lo: float, hi: float, frac: float = 0.06) -> tuple[float, float]:
     return lo - frac * span, hi + frac * span
 
 
-def _band(ax: Axes, x: np.ndarray, q10: np.ndarray, q90: np.ndarray, color: str, floor: float) -> None:
-    """The shaded 10-90% band; -inf is clipped to `floor` (below the axis)."""
+def _band(ax: Axes, x: np.ndarray, q10: np.ndarray, q90: np.ndarray, color: str, floor: float,
+          label: str = BAND_LABEL) -> None:
+    """The shaded 10-90% band, named by what it spreads over; -inf is clipped to `floor`
+    (below the axis)."""
     lo = np.where(np.isneginf(q10), floor, q10)
     hi = np.where(np.isneginf(q90), floor, q90)
     ok = np.isfinite(lo) & np.isfinite(hi)
     ax.fill_between(x, lo, hi, where=ok, color=color, alpha=0.2, linewidth=0, interpolate=False,
-                    label=BAND_LABEL)
+                    label=label)
 
 
 def _new_ax(ax: Axes | None) -> Axes:
@@ -104,22 +116,23 @@ def theory_rates(result: Result) -> dict[str, float]:
     return out
 
 
-def threshold_label(result: Result, kmax: int) -> tuple[float, str, int | None]:
-    """`(log10 level, legend label, marked lag)` of the threshold line: eps with the
-    horizon, or 1/eps with the explosion lag (the horizon does not apply then)."""
+def threshold_label(result: Result, kmax: int) -> tuple[float, str, str | None, int | None]:
+    """`(log10 level, label of the threshold line, label of the marked lag, marked lag)`:
+    eps with the horizon, or 1/eps with the explosion lag (the horizon does not apply
+    then); no marked lag (None) when the threshold is not crossed."""
     eps = float(result.config.eps)
     state = horizon_of(result.summary, result.config.steps)
     if state.kind == HorizonKind.EXPLODING:
         name = r"1/$\varepsilon$ = " + _eps_text(1 / eps)
         if state.lag is not None:
-            return -math.log10(eps), f"{name}: exceeded at lag {state.lag} (no horizon)", state.lag
-        return -math.log10(eps), f"{name}: gain grows (no horizon)", None
+            return -math.log10(eps), name, rf"1/$\varepsilon$ exceeded at lag {state.lag} (no horizon)", state.lag
+        return -math.log10(eps), f"{name}: gain grows (no horizon)", None, None
     name = r"$\varepsilon$ = " + _eps_text(eps)
     if state.kind == HorizonKind.MEASURED:
-        return math.log10(eps), f"{name}: horizon {state.lag} steps", state.lag
+        return math.log10(eps), name, rf"horizon {state.lag} steps (median gain < $\varepsilon$)", state.lag
     if state.kind == HorizonKind.CENSORED:
-        return math.log10(eps), f"{name}: not reached in {kmax} lags", None
-    return math.log10(eps), name, None
+        return math.log10(eps), f"{name}: not reached in {kmax} lags", None, None
+    return math.log10(eps), name, None, None
 
 
 def gain_panel(
@@ -127,7 +140,7 @@ def gain_panel(
     ax: Axes | None = None,
     *,
     last_lag: int | None = None,
-    series: Sequence[str] = tuple(DECAY_SERIES),
+    series: Sequence[str] = GAIN_SERIES,
     theory: bool = True,
     legend: bool = True,
     max_points: int = 500,
@@ -155,7 +168,7 @@ def gain_panel(
     for rate in rates.values():  # theory lines count, within half a data span more
         end = kmax * rate / LN10
         lo, hi = min(lo, max(end, lo - 0.5 * span)), max(hi, min(end, hi + 0.5 * span))
-    level, level_label, hit = threshold_label(result, int(kmax))
+    level, level_label, hit_label, hit = threshold_label(result, int(kmax))
     if hit is not None or lo - 0.5 * span < level < hi + 0.5 * span:
         lo, hi = min(lo, level), max(hi, level)
     lo, hi = min(lo, 0.0), max(hi, 0.0)  # a gain of 1 at lag 0
@@ -176,13 +189,14 @@ def gain_panel(
 
     if ylo <= level <= yhi:
         ax.axhline(level, color=REFERENCE_COLOR, linewidth=0.6, linestyle=(0, (1, 1)), zorder=1)
-        # the legend's entry for the threshold: a dotted line with the dot on it
-        ax.plot([], [], color=REFERENCE_COLOR, linewidth=0.6, linestyle=(0, (1, 1)), marker="o",
-                markersize=3, markerfacecolor="0.2", markeredgecolor="0.2", label=level_label)
+        ax.plot([], [], color=REFERENCE_COLOR, linewidth=0.6, linestyle=(0, (1, 1)), label=level_label)  # its entry
         if hit is not None and hit <= kmax:
             ax.plot([hit], [level], marker="o", markersize=3, color="0.2", linestyle="none", zorder=5)
+            # the entry of the marked lag: the dot, and the vertical line where one is drawn
+            ax.plot([], [], marker="o", markersize=3, color="0.2", linewidth=0.7,
+                    linestyle=HIT_LINESTYLE if mark else "none", label=hit_label)
             if mark:
-                ax.axvline(hit, color="0.2", linewidth=0.7, linestyle=(0, (4, 2)), zorder=1)
+                ax.axvline(hit, color="0.2", linewidth=0.7, linestyle=HIT_LINESTYLE, zorder=1)
     if "log_spectral" in stats:
         zero = np.flatnonzero(np.isneginf(stats["log_spectral"][1]))
         if zero.size:
@@ -199,7 +213,7 @@ def gain_panel(
     return ax
 
 
-def plot_decay(result: Result, ax: Axes | None = None, *, series: Sequence[str] = tuple(DECAY_SERIES),
+def plot_decay(result: Result, ax: Axes | None = None, *, series: Sequence[str] = GAIN_SERIES,
                theory: bool = True, legend: bool = True, max_points: int = 500) -> Axes:
     """Gain against lag over every measured lag: median and 10-90% band over trials,
     theory dashed, the threshold eps (or 1/eps) with the horizon (or explosion lag).
@@ -221,6 +235,17 @@ def first_lags(result: Result, factor: float = 4.0, least: int = 12, default: in
     return int(min(span, measured_lags(result)))
 
 
+#: The close-up of the first lags is drawn only when it shows at most this share of the
+#: lags of (a); else it would repeat (a).
+CLOSE_UP_SHARE = 0.5
+
+
+def has_close_up(result: Result, factor: float = 4.0) -> bool:
+    """Whether the first-lags panel shows something (a) does not: a window several
+    times longer than the horizon (or the explosion lag, or 60 lags without either)."""
+    return first_lags(result, factor) <= CLOSE_UP_SHARE * measured_lags(result)
+
+
 def plot_first_lags(result: Result, ax: Axes | None = None, *, factor: float = 4.0) -> Axes:
     """The first lags up to a few horizons (or explosion lags), where the threshold is
     crossed: the same curves as `plot_decay`, with the horizon marked by a vertical line."""
@@ -230,52 +255,65 @@ def plot_first_lags(result: Result, ax: Axes | None = None, *, factor: float = 4
     return ax
 
 
-def _binned_quantiles(values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """(centres, quantiles (3, bins)) over trials x consecutive steps, for long T."""
-    b, t = values.shape
-    steps = np.arange(1, t + 1, dtype=np.float64)
-    if t <= max_points:
-        return steps, trial_quantiles(values)
-    edges = np.rint(np.linspace(0, t, max_points + 1)).astype(np.int64)
+def _binned_steps(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """For a long trajectory: `(steps, medians, band, width)`. The median over trials at
+    every step, thinned to the lowest and the highest step of each of `bins` bins (in
+    order of their steps: every vertex drawn is a real step's median, and a sequence
+    that alternates keeps both of its values); the band per bin runs from the lowest
+    10% to the highest 90% quantile over trials of its steps. `width`: steps per bin."""
+    t = values.shape[1]
+    q = trial_quantiles(values)
+    edges = np.rint(np.linspace(0, t, bins + 1)).astype(np.int64)
     width = int(np.max(np.diff(edges)))
-    # one (bins, trials x width) table, NaN-padded where a bin is one step short
-    pos = edges[:-1, None] + np.arange(width)[None, :]
+    pos = np.minimum(edges[:-1, None] + np.arange(width)[None, :], t - 1)  # (bins, width)
     inside = pos < edges[1:, None]
-    table = np.where(inside[:, None, :], values[:, np.minimum(pos, t - 1)].transpose(1, 0, 2), np.nan)
-    qs = trial_quantiles(table.reshape(max_points, -1).T)
-    centres = 0.5 * (steps[edges[:-1]] + steps[edges[1:] - 1])
-    return centres, qs
-
-
-def _median_and_band(ax: Axes, x: np.ndarray, q: np.ndarray, color: str, label: str, ylo: float, yhi: float) -> None:
-    _band(ax, x, q[0], q[2], color, ylo - 10 * (yhi - ylo))
-    ax.plot(x, np.where(np.isfinite(q[1]), q[1], np.nan), color=color, label=label, zorder=3)
+    med = np.where(inside, q[1][pos], np.nan)
+    lo_i = np.take_along_axis(pos, np.nanargmin(np.where(np.isnan(med), np.inf, med), axis=1)[:, None], 1)[:, 0]
+    hi_i = np.take_along_axis(pos, np.nanargmax(np.where(np.isnan(med), -np.inf, med), axis=1)[:, None], 1)[:, 0]
+    picks = np.unique(np.concatenate([lo_i, hi_i]))
+    q10 = np.where(inside, q[0][pos], np.inf).min(axis=1)
+    q90 = np.where(inside, q[2][pos], -np.inf).max(axis=1)
+    # the band as steps: each bin's values from its first step to its last
+    bx = np.column_stack([edges[:-1] + 1, edges[1:]]).ravel().astype(np.float64)
+    band = np.vstack([np.repeat(q10, 2), np.repeat(q90, 2)])
+    return picks + 1.0, q[1][picks], np.vstack([bx, band]), width
 
 
 def plot_step_gain(result: Result, ax: Axes | None = None, *, max_points: int = 500) -> Axes:
-    """Per-step gain `||J_t||_2` along the trajectory (x: step t, not lag): median and
-    10-90% band over trials.
+    """Per-step gain `||J_t||_2` along the trajectory (x: step t, not lag): median over
+    trials at each step and its 10-90% band over trials.
 
-    For a vanilla RNN the Pascanu per-step bound `gamma sigma_max(W_hh)` is drawn dashed.
-    With more than `max_points` steps, the statistics are taken over trials and the
-    steps of each of `max_points` consecutive bins.
+    With more than `max_points` steps, the median is drawn through the lowest and the
+    highest step of each of `max_points / 2` bins (a sequence that alternates between
+    two values is drawn alternating, never as a level between them), and the band of a
+    bin spans its steps too; its legend label says so. For a vanilla RNN the Pascanu
+    per-step bound `gamma sigma_max(W_hh)` is drawn dashed.
     """
     ax = _new_ax(ax)
     values = np.asarray(result.curves["log_step_gain"], dtype=np.float64)
     if values.ndim == 1:
         values = values[None, :]
-    x, q = _binned_quantiles(values, max_points)
-    q = q / LN10
+    label, color, style, z = DECAY_SERIES["log_step_gain"]
+    if values.shape[1] <= max_points:
+        q = trial_quantiles(values)
+        x = bx = np.arange(1, values.shape[1] + 1, dtype=np.float64)
+        med, band, band_label = q[1], q[[0, 2]], BAND_LABEL
+    else:
+        x, med, packed, width = _binned_steps(values, max(max_points // 2, 2))
+        bx, band = packed[0], packed[1:]
+        band_label = f"per-step gain: {BAND_LABEL} and of the {width} steps in each bin"
+    med, band = med / LN10, band / LN10
     bound = number(result.summary, "pascanu_rate")
     extra = [0.0] + ([bound / LN10] if bound is not None else [])
-    rng = _finite_range(q, np.array(extra))
+    rng = _finite_range(med, band, np.array(extra))
     ylo, yhi = _padded(*(rng or (-1.0, 1.0)))
-    _median_and_band(ax, x, q, DECAY_SERIES["log_spectral"][1], r"$\|J_t\|_2$", ylo, yhi)
-    ax.axhline(0.0, color="0.6", linewidth=0.5, zorder=1)
+    _band(ax, bx, band[0], band[1], color, ylo - 10 * (yhi - ylo), band_label)
+    ax.plot(x, np.where(np.isfinite(med), med, np.nan), color=color, linestyle=style, label=label, zorder=z)
+    ax.axhline(0.0, color="0.6", linewidth=0.5, zorder=1, label=r"$\|J_t\|_2 = 1$")  # neither grows nor shrinks
     if bound is not None:
-        ax.axhline(bound / LN10, color="black", linestyle=THEORY_LINESTYLE, linewidth=0.9,
-                   label=r"bound $\gamma\,\sigma_{\max}(W_{hh})$")
-    finite = np.flatnonzero(np.isfinite(q[1]))
+        name, bcolor, bstyle = THEORY_SERIES["pascanu_rate"]
+        ax.axhline(bound / LN10, color=bcolor, linestyle=bstyle, linewidth=0.9, label=name)
+    finite = np.flatnonzero(np.isfinite(med))
     ax.set_xlim(0, x[finite[-1]] if finite.size and result.summary.get("status") == Status.NONFINITE else values.shape[1])
     ax.set_ylim(ylo, yhi)
     log10_axis(ax, "y")
@@ -285,7 +323,8 @@ def plot_step_gain(result: Result, ax: Axes | None = None, *, max_points: int = 
 
 
 def plot_input_sensitivity(result: Result, ax: Axes | None = None, *, max_points: int = 500) -> Axes:
-    """How strongly the input k steps back moves the final state, `||ds_T/dx_{T-k}||_2`."""
+    """How strongly the input k steps back moves the final state, `||ds_T/dx_{T-k}||_2`:
+    median and 10-90% band over trials."""
     ax = _new_ax(ax)
     lag = np.asarray(result.curves["lag"], dtype=np.float64)
     kmax = measured_lags(result)
@@ -293,7 +332,9 @@ def plot_input_sensitivity(result: Result, ax: Axes | None = None, *, max_points
     q = trial_quantiles(result.curves["log_input_sensitivity"], columns=idx) / LN10
     rng = _finite_range(q)
     ylo, yhi = _padded(*(rng or (-1.0, 1.0)))
-    _median_and_band(ax, lag[idx], q, OKABE_ITO["reddish_purple"], r"$\|\partial s_T/\partial x_{T-k}\|_2$", ylo, yhi)
+    label, color, style, z = DECAY_SERIES["log_input_sensitivity"]
+    _band(ax, lag[idx], q[0], q[2], color, ylo - 10 * (yhi - ylo))
+    ax.plot(lag[idx], np.where(np.isfinite(q[1]), q[1], np.nan), color=color, linestyle=style, label=label, zorder=z)
     ax.set_xlim(0, kmax)
     ax.set_ylim(ylo, yhi)
     log10_axis(ax, "y")

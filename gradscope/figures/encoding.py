@@ -96,9 +96,13 @@ def encode(results: Sequence[Result], fields: Sequence[str] | None = None) -> En
         many = len(cvalues) > len(SERIES_COLORS)
         if many:  # colour and line style together name the value; styles cannot carry a field
             style_field = None
+        # a cell's colour is its place in the registry (modulo the colours), whenever the
+        # report's cells keep distinct colours that way; else the report's own order
+        slots = [CELLS.index(v) % len(SERIES_COLORS) for v in cvalues if color_field == "cell" and v in CELLS]
+        fixed = not many and len(slots) == len(cvalues) and len(set(slots)) == len(slots)
         for j, v in enumerate(cvalues):
-            if color_field == "cell" and v in CELLS and len(CELLS) <= len(SERIES_COLORS):
-                j = CELLS.index(v)  # a cell has the same colour in every report
+            if fixed:
+                j = CELLS.index(v) % len(SERIES_COLORS)  # a cell has the same colour in every report
             c, ls = series_style(j) if many else (SERIES_COLORS[j], "-")
             color_values[value_text(color_field, v)] = (c, ls)
         lookup = {v: color_values[value_text(color_field, v)] for v in cvalues}

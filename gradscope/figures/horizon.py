@@ -6,6 +6,12 @@ the trials as small dots on a line spanning them), a censored one (an open marke
 the window's end with an arrow: longer than the window), and an exploding run (a
 triangle at its explosion lag: the gain passed 1/eps there, so no horizon applies).
 
+Every row is named by every varied field (a default value too: `N=64` beside `N=32`).
+Rows differ in colour by what groups them: the cell (in its colour of every report),
+or, along a swept field, the values of the other varied fields (`N=32`, `N=64`); the
+legend then holds the colours and, in grey, the marks. Trained checkpoints have no
+initial gain: their title names none.
+
 May import: `gradscope.figures` and everything below it.
 """
 
@@ -15,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..config.naming import common_label, display_fields, short_names
+from ..config.naming import common_label, display_fields, short_names, value_text
 from ..results import HorizonKind, Status, horizon_of, trial_horizons
-from .along import sweep_field
+from .along import sweep_field, sweep_series
 from .curves import eps_tex
 from .encoding import encode
-from .style import SERIES_COLORS
+from .style import LEGEND_KEYS, SERIES_COLORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -32,26 +38,49 @@ if TYPE_CHECKING:  # pragma: no cover
 MARKER_TEXT = {
     HorizonKind.MEASURED: "median horizon",
     "trials": "each trial's horizon",
-    HorizonKind.CENSORED: r"not below $\varepsilon$ within the window (censored)",
+    HorizonKind.CENSORED: r"censored: not below $\varepsilon$ within the window (arrow: longer)",
     HorizonKind.EXPLODING: r"explodes: gain > 1/$\varepsilon$ at this lag (no horizon)",
 }
 
 
 def row_labels(results: Sequence[Result]) -> tuple[list[str], str]:
-    """`(labels, common)`: each configuration named by what varies (`lstm tanh`,
-    `g=0.5`), and what they all share (`rnn N=128 normal`) for the title."""
-    fields = display_fields([r.config for r in results])
+    """`(labels, common)`: each configuration named by the value of every varied field
+    (`lstm tanh`, `N=64 g=0.5`: a default value too, or two groups would read alike),
+    and what they all share (`rnn N=128 normal`) for the title."""
+    configs = [r.config for r in results]
+    fields = display_fields(configs)
     if not fields:
         return [r.config.label() for r in results], ""
-    swept = sweep_field(results)
-    return short_names([r.config for r in results], keep=[swept] if swept else []), common_label([r.config for r in results], fields)
+    return short_names(configs, keep=fields), _common(configs, fields)
 
 
-def _colors(results: Sequence[Result]) -> dict[int, Any]:
-    """The cell's colour when cells differ (as in the overlay), else one colour."""
+def _common(configs: Sequence[Any], fields: Sequence[str]) -> str:
+    """What every configuration shares; trained checkpoints have no initialisation, so
+    neither an init nor a gain is named for them."""
+    text = common_label(configs, fields)
+    if configs and all(c.checkpoint is not None for c in configs):
+        c = configs[0]
+        drop = {value_text("gain", c.gain), value_text("init", c.init)}
+        text = " ".join(w for w in text.split(" ") if w not in drop)
+    return text
+
+
+def row_groups(results: Sequence[Result]) -> tuple[dict[int, Any], dict[str, Any]]:
+    """`(colour of each row, {group label: colour})`: by the cell when cells differ
+    (its colour in every report), else, along a swept field, by the values of the other
+    varied fields; one colour (and no groups) when nothing groups the rows."""
+    swept = sweep_field(results) if results else None
+    series = sweep_series(results, swept) if swept else []
+    if len(series) > 1 and {f for f in display_fields([r.config for r in results]) if f != swept} != {"cell"}:
+        colours, groups = {}, {}
+        for j, (label, idx) in enumerate(series):
+            groups[label] = SERIES_COLORS[j % len(SERIES_COLORS)]
+            colours.update({i: groups[label] for i in idx})
+        return colours, groups
     if len({r.config.cell for r in results}) > 1:
-        return encode(results, ["cell"]).colors
-    return {i: SERIES_COLORS[0] for i in range(len(results))}
+        enc = encode(results, ["cell"])
+        return enc.colors, {text: c for text, (c, _) in enc.color_values.items()}
+    return {i: SERIES_COLORS[0] for i in range(len(results))}, {}
 
 
 def _trial_points(result: Result, window: float) -> np.ndarray:
@@ -70,7 +99,7 @@ def plot_horizon(results: Sequence[Result], ax: Axes | None = None, labels: Sequ
         _, ax = new_figure(height=0.8 + 0.22 * max(1, len(results)))
     names, common = row_labels(results)
     labels = list(labels) if labels is not None else names
-    colors = _colors(results)
+    colors, groups = row_groups(results)
     n = len(results)
     ys = np.arange(n)[::-1].astype(float)
     kinds: set[str] = set()
@@ -96,8 +125,9 @@ def plot_horizon(results: Sequence[Result], ax: Axes | None = None, labels: Sequ
             kinds.add(HorizonKind.CENSORED)
             ax.plot([window], [y], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=color,
                     linestyle="none", zorder=4)
-            ax.plot([window], [y], marker=">", markersize=4, color=color, linestyle="none", zorder=4,
-                    transform=ax.transData + _nudge(ax, 7))
+            ax.annotate("", xy=(window, y), xycoords=_nudge(ax, 11), xytext=(window, y), textcoords=_nudge(ax, 4),
+                        arrowprops=dict(arrowstyle="-|>", color=color, linewidth=0.7, shrinkA=0, shrinkB=0,
+                                        mutation_scale=6))
             values.append(window)
         elif state.kind == HorizonKind.EXPLODING and state.lag is not None:
             kinds.add(HorizonKind.EXPLODING)
@@ -111,14 +141,16 @@ def plot_horizon(results: Sequence[Result], ax: Axes | None = None, labels: Sequ
     if common:
         ax.set_title(common)
     ax._gradscope_kinds = kinds  # type: ignore[attr-defined]  (for the figure's legend)
+    ax._gradscope_groups = (groups, next(iter(colors.values()), SERIES_COLORS[0]))  # type: ignore[attr-defined]
     return ax
 
 
 def _nudge(ax: Axes, points: float) -> Any:
-    """A transform offset `points` to the right (the arrow beside a censored marker)."""
+    """Data coordinates offset `points` to the right (the arrow beside a censored
+    marker: it says "longer than the window")."""
     from matplotlib.transforms import ScaledTranslation
 
-    return ScaledTranslation(points / 72.0, 0, ax.figure.dpi_scale_trans)
+    return ax.transData + ScaledTranslation(points / 72.0, 0, ax.figure.dpi_scale_trans)
 
 
 def _axes(ax: Axes, results: Sequence[Result], ys: np.ndarray, labels: Sequence[str], values: list[float]) -> None:
@@ -138,20 +170,26 @@ def _axes(ax: Axes, results: Sequence[Result], ys: np.ndarray, labels: Sequence[
     ax.grid(axis="y", visible=False)
 
 
-def _legend(ax: Axes) -> tuple[list[Any], list[str]]:
+def _legend(ax: Axes) -> tuple[list[Any], list[str], bool]:
+    """`(handles, labels, keys)`: the marks drawn, each once, in the rows' colour; with
+    several colours, one swatch per group and the marks in grey (`keys`)."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
+    groups, only = getattr(ax, "_gradscope_groups", ({}, SERIES_COLORS[0]))
+    c = "0.3" if groups else only
     marks = {
-        HorizonKind.MEASURED: Line2D([], [], marker="o", markersize=5, color="0.3", linestyle="none"),
-        "trials": Line2D([], [], marker="o", markersize=2.2, color="0.3", alpha=0.55, linestyle="-", linewidth=0.8),
-        HorizonKind.CENSORED: Line2D([], [], marker="o", markersize=5, markerfacecolor="white", markeredgecolor="0.3",
-                         linestyle="none"),
-        HorizonKind.EXPLODING: Line2D([], [], marker="^", markersize=5.5, color="0.3", markeredgecolor="black",
-                          markeredgewidth=0.4, linestyle="none"),
+        HorizonKind.MEASURED: Line2D([], [], marker="o", markersize=5, color=c, linestyle="none"),
+        "trials": Line2D([], [], marker="o", markersize=2.2, color=c, alpha=0.55, linestyle="-", linewidth=0.8),
+        HorizonKind.CENSORED: Line2D([], [], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=c,
+                                     color=c, linestyle="none"),
+        HorizonKind.EXPLODING: Line2D([], [], marker="^", markersize=5.5, color=c, markeredgecolor="black",
+                                      markeredgewidth=0.4, linestyle="none"),
     }
     kinds = getattr(ax, "_gradscope_kinds", set())
     keys = [k for k in (HorizonKind.MEASURED, "trials", HorizonKind.CENSORED, HorizonKind.EXPLODING) if k in kinds]
-    return [marks[k] for k in keys], [MARKER_TEXT[k] for k in keys]
+    handles = [Patch(facecolor=colour, edgecolor="none") for colour in groups.values()]  # colour swatches
+    return handles + [marks[k] for k in keys], list(groups) + [MARKER_TEXT[k] for k in keys], bool(groups)
 
 
 def horizon_figure(results: Sequence[Result], width: float | None = None, style: str = "paper",
@@ -161,7 +199,7 @@ def horizon_figure(results: Sequence[Result], width: float | None = None, style:
     import matplotlib as mpl
 
     from .layout import wrapped_to
-    from .multipanel import figure_legend, finish
+    from .multipanel import finish, grouped_legend
     from .style import new_figure, resolve_width, style_context
 
     with style_context(style, fontsize=fontsize):
@@ -175,7 +213,10 @@ def horizon_figure(results: Sequence[Result], width: float | None = None, style:
         row = (lines + 1) * float(mpl.rcParams["ytick.labelsize"] if not isinstance(
             mpl.rcParams["ytick.labelsize"], str) else mpl.rcParams["font.size"]) / 72.0
         fig.set_size_inches(w, min(40.0, 0.75 + row * max(1, len(results))))
-        handles, names = _legend(ax)
-        figure_legend(fig, handles, names)
+        handles, names, keys = _legend(ax)
+        n = len(getattr(ax, "_gradscope_groups", ({}, None))[0])  # the swatches on rows of their own
+        legend = grouped_legend(fig, [list(zip(handles[:n], names[:n])), list(zip(handles[n:], names[n:]))])
+        if keys and legend is not None:
+            legend.set_gid(LEGEND_KEYS)  # colours name the groups, grey marks the outcomes
         finish(fig, [ax])
     return fig

@@ -16,7 +16,7 @@ The mean-field lines come from the `theory` lookups the caller hands in
 every figure of a sweep report.
 
 May import: `gradscope.figures.slices`, `gradscope.figures.along`, `gradscope.figures.style`,
-`gradscope.results`, `gradscope.config`.
+`gradscope.figures.layout`, `gradscope.results`, `gradscope.config`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,25 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ..config.naming import field_label
-from .along import plain_log_ticks
-from .slices import MEASURES, phase_grid, seed_median, seed_values, sweep_layout
-from .style import THEORY_COLOR, THEORY_LINESTYLE, series_style
+from ..results import HorizonKind, horizon_of
+from .along import CRITICAL_STYLE, OPEN_SIZE, WINDOW_STYLE, plain_log_ticks
+from .slices import (
+    MEASURES,
+    grid_edges,
+    phase_grid,
+    run_setting,
+    seed_median,
+    seed_values,
+    sign_change_edges,
+    sweep_layout,
+)
+from .style import (
+    AXIS_REFERENCE,
+    LEGEND_KEYS,
+    THEORY_COLOR,
+    THEORY_LINESTYLE,
+    series_style,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -46,15 +62,6 @@ _NO_VALUE = {
     "horizon": "never below eps within T",
     "half_life": "not vanishing",
 }
-
-
-def _edges(values: np.ndarray) -> np.ndarray:
-    """Cell edges around sorted centres: midpoints, and half a step beyond each end."""
-    if len(values) == 1:
-        half = 0.5 * max(abs(values[0]) * 0.1, 0.5)
-        return np.array([values[0] - half, values[0] + half])
-    mid = 0.5 * (values[1:] + values[:-1])
-    return np.concatenate(([values[0] - (mid[0] - values[0])], mid, [values[-1] + (values[-1] - mid[-1])]))
 
 
 def _outlined(width: float) -> list[Any]:
@@ -81,8 +88,10 @@ def _norm(z: np.ndarray, kind: str) -> tuple[Any, Any]:
 def plot_phase(results: Sequence[Result], measure: str, x: str, y: str, ax: Axes | None = None,
                legend: bool = True, theory: Any = None) -> Axes:
     """Heatmap of `measure` (median over seeds) against `x` and `y`, with the measured
-    zero line of the rate (solid) and, for vanilla RNNs, the mean-field chi = 1 line
-    (dashed). Grey cells have no value. Returns the Axes (a colour bar beside it)."""
+    zero line of the rate (solid, on the cell edges between neighbouring cells of
+    opposite sign: never interpolated, so noise near zero cannot draw a closed curve
+    that no cell supports) and, for vanilla RNNs, the mean-field chi = 1 line (dashed).
+    Grey cells have no value. Returns the Axes (a colour bar beside it)."""
     import matplotlib as mpl
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -94,7 +103,7 @@ def plot_phase(results: Sequence[Result], measure: str, x: str, y: str, ax: Axes
     label, kind = MEASURES[measure]
     xs, ys, z = phase_grid(results, measure, x, y)
     cmap, norm = _norm(z, kind)
-    mesh = ax.pcolormesh(_edges(xs), _edges(ys), np.ma.masked_invalid(z), cmap=cmap, norm=norm,
+    mesh = ax.pcolormesh(grid_edges(xs), grid_edges(ys), np.ma.masked_invalid(z), cmap=cmap, norm=norm,
                          shading="flat", rasterized=True)
     bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02, aspect=25, fraction=0.08)
     bar.set_label(label)
@@ -104,11 +113,11 @@ def plot_phase(results: Sequence[Result], measure: str, x: str, y: str, ax: Axes
     handles, names = [], []
     zero_of = measure if kind == "rate" else "growth_rate"
     zc = z if zero_of == measure else phase_grid(results, zero_of, x, y)[2]
-    if _crosses(zc) and len(xs) > 1 and len(ys) > 1:
-        ax.contour(xs, ys, np.ma.masked_invalid(zc), levels=[0.0], colors="black", linewidths=1.1,
-                   linestyles="solid", path_effects=_outlined(1.1))
+    ex, ey = sign_change_edges(xs, ys, zc)
+    if ex.size:  # on the cell edges where the median changes sign: nothing interpolated
+        ax.plot(ex, ey, color="black", linewidth=1.1, solid_capstyle="projecting", path_effects=_outlined(1.1))
         handles.append(Line2D([], [], color="black", linewidth=1.1))
-        names.append(f"measured: {_SHORT[zero_of]} = 0")
+        names.append(f"measured: {_SHORT[zero_of]} changes sign")
     # the line through every row of the map (the findings ask for the same roots), or
     # through THEORY_POINTS rows when the map has fewer
     fine_y = ys if len(ys) >= THEORY_POINTS // 2 or len(ys) < 2 else np.linspace(ys.min(), ys.max(), THEORY_POINTS)
@@ -120,19 +129,14 @@ def plot_phase(results: Sequence[Result], measure: str, x: str, y: str, ax: Axes
     if np.isnan(z).any():
         handles.append(Patch(facecolor=_GREY, edgecolor="none"))
         names.append(_NO_VALUE.get(measure, "no value"))
-    ax.set_xlim(_edges(xs)[[0, -1]])
-    ax.set_ylim(_edges(ys)[[0, -1]])
+    ax.set_xlim(grid_edges(xs)[[0, -1]])
+    ax.set_ylim(grid_edges(ys)[[0, -1]])
     ax.set_xlabel(field_label(x))
     ax.set_ylabel(field_label(y))
     ax.grid(False)
     if legend and handles:
         ax.figure.legend(handles, names, loc="outside lower center", ncols=legend_columns(ax.figure, names))
     return ax
-
-
-def _crosses(z: np.ndarray) -> bool:
-    finite = z[np.isfinite(z)] if z is not None else np.array([])
-    return bool(finite.size) and finite.min() < 0 < finite.max()
 
 
 def legend_columns(fig: Any, names: Sequence[str]) -> int:
@@ -178,6 +182,7 @@ def plot_profile(results: Sequence[Result], measure: str, x: str, ax: Axes | Non
     label, kind = MEASURES[measure]
     slices = sweep_layout(results, [x]).slices[:MAX_SLICES]
     any_theory = any_band = False
+    band_text = "10-90% over " + ("seeds" if _seeds(results) > 1 else "trials")
     positive: list[float] = []
     crit = []
     for i, (name, members) in enumerate(slices):
@@ -188,7 +193,7 @@ def plot_profile(results: Sequence[Result], measure: str, x: str, ax: Axes | Non
         lo, hi = _band(members, measure, x, groups)
         if lo is not None:
             any_band = True
-            ax.fill_between(xs, lo, hi, color=color, alpha=0.2, linewidth=0)
+            ax.fill_between(xs, lo, hi, color=color, alpha=0.2, linewidth=0, label=band_text)
         ax.plot(xs, med, color=color, linestyle=ls, marker="o", markersize=3, label=name or "measured")
         positive += [v for v in med if v > 0]
         if kind == "time":
@@ -206,31 +211,38 @@ def plot_profile(results: Sequence[Result], measure: str, x: str, ax: Axes | Non
         if g_c is not None and xs.min() <= g_c <= xs.max():
             crit.append((g_c, color if len(slices) > 1 else THEORY_COLOR))
     for g_c, color in crit:
-        ax.axvline(g_c, color=color, linestyle=(0, (1, 1.5)), linewidth=0.9, zorder=1)
+        ax.axvline(g_c, color=color, linestyle=CRITICAL_STYLE, linewidth=0.9, zorder=1)
+    if getattr(ax, "_gradscope_open", None):
+        ax.axhline(max(r.config.steps for r in results), zorder=1, **WINDOW_STYLE)
     if kind == "rate":
-        ax.axhline(0.0, color="#999999", linewidth=0.6, zorder=1)
+        ax.axhline(0.0, color="#999999", linewidth=0.6, zorder=1, gid=AXIS_REFERENCE)
     elif positive:
         ax.set_yscale("log")
         plain_log_ticks(ax)
     ax.set_xlabel(field_label(x))
     ax.set_ylabel(label)
     if legend:
-        handles, names = ax.get_legend_handles_labels()
+        from matplotlib.collections import PolyCollection
+
+        pairs = [(h, t) for h, t in zip(*ax.get_legend_handles_labels()) if not isinstance(h, PolyCollection)]
         if any_theory:
-            handles.append(Line2D([], [], color=THEORY_COLOR, linestyle=THEORY_LINESTYLE, linewidth=0.9))
-            names.append("mean field")
+            pairs.append((Line2D([], [], color=THEORY_COLOR, linestyle=THEORY_LINESTYLE, linewidth=0.9), "mean field"))
         if crit:
-            handles.append(Line2D([], [], color=THEORY_COLOR, linestyle=(0, (1, 1.5)), linewidth=0.9))
-            names.append(r"$\chi = 1$ (mean field)")
+            pairs.append((Line2D([], [], color=THEORY_COLOR, linestyle=CRITICAL_STYLE, linewidth=0.9),
+                          r"$\chi = 1$ (mean field)"))
         if any_band:
             from matplotlib.patches import Patch
 
             # one series: its own colour, as drawn; several: grey stands for each one's band
             one = len(slices) == 1
-            handles.append(Patch(facecolor=series_style(0)[0] if one else "#888888", alpha=0.2 if one else 0.35,
-                                 linewidth=0))
-            names.append("10-90% over " + ("seeds" if _seeds(results) > 1 else "trials"))
-        ax.figure.legend(handles, names, loc="outside lower center", ncols=legend_columns(ax.figure, names))
+            pairs.append((Patch(facecolor=series_style(0)[0] if one else "#888888", alpha=0.2 if one else 0.35,
+                                linewidth=0), band_text))
+        pairs += _window_entries(getattr(ax, "_gradscope_open", set()), series_style(0)[0] if len(slices) == 1
+                                 else "#333333")
+        leg = ax.figure.legend([h for h, _ in pairs], [t for _, t in pairs], loc="outside lower center",
+                               ncols=legend_columns(ax.figure, [t for _, t in pairs]))
+        if len(slices) > 1:
+            leg.set_gid(LEGEND_KEYS)  # slices by colour; theory, bands and marks in grey
     return ax
 
 
@@ -255,14 +267,42 @@ def _band(members: Sequence[Result], measure: str, x: str,
 
 def _mark_censored(ax: Axes, members: Sequence[Result], measure: str, x: str,
                    groups: dict[tuple, np.ndarray], med: np.ndarray, color: str) -> None:
-    """An open marker at T where the horizon is censored (it is longer than the window)."""
+    """Where the median horizon has no value, what most seeds there say: censored (an
+    open circle at T, arrow up: longer than the window) or exploding (an open triangle
+    above T: no horizon), as in the sweep figure."""
     if measure != "horizon":
         return
-    steps = {xv: max(r.config.steps for r in members if getattr(r.config, x) == xv) for (xv,) in groups}
     for (xv,), m in zip(groups, med):
-        if not np.isfinite(m):
-            ax.plot([xv], [float(steps[xv])], marker="^", markerfacecolor="white",
-                    markeredgecolor=color, linestyle="none", markersize=4)
+        if np.isfinite(m):
+            continue
+        here = [r for r in members if getattr(r.config, x) == xv]
+        t = float(max(r.config.steps for r in here))
+        kinds = [horizon_of(r.summary, r.config.steps).kind for r in here]
+        exploding = kinds.count(HorizonKind.EXPLODING) * 2 > len(kinds)
+        if exploding:
+            ax.plot([xv], [2.2 * t], marker="^", markersize=OPEN_SIZE, markerfacecolor="white", markeredgecolor=color,
+                    markeredgewidth=0.8, color=color, linestyle="none")
+        else:
+            ax.plot([xv], [t], marker="o", markersize=OPEN_SIZE, markerfacecolor="white", markeredgecolor=color,
+                    markeredgewidth=0.8, color=color, linestyle="none")
+            ax.annotate("", xy=(xv, t * 1.9), xytext=(xv, t), arrowprops=dict(
+                arrowstyle="-|>", color=color, linewidth=0.7, shrinkA=2.5, shrinkB=0, mutation_scale=5))
+        ax._gradscope_open = getattr(ax, "_gradscope_open", set()) | {"exploding" if exploding else "censored"}
+
+
+def _window_entries(kinds: set[str], color: str) -> list[tuple[Any, str]]:
+    """Legend entries of the marks at the window's end, and of the window T."""
+    from matplotlib.lines import Line2D
+
+    out = []
+    for kind, marker, text in (("censored", "o", r"horizon > $T$ (censored; arrow: longer)"),
+                               ("exploding", "^", "explodes: no horizon")):
+        if kind in kinds:
+            out.append((Line2D([], [], color=color, marker=marker, markersize=OPEN_SIZE, markerfacecolor="white",
+                               linestyle="none"), text))
+    if kinds:
+        out.append((Line2D([], [], **WINDOW_STYLE), "the window $T$"))
+    return out
 
 
 # -- the figures of a sweep report ---------------------------------------------------
@@ -288,17 +328,19 @@ def phase_figures(measures: Sequence[str], layout: Any = None) -> Callable[..., 
                 if len(axes) == 1:
                     fig, ax = new_figure(width=w, height=0.75 * w)
                     plot_profile(results, measure, axes[0], ax=ax, theory=theory)
+                    setting = run_setting(results)  # N, T and the trials: no axis names them
+                    ax.set_title(setting)
                     fit_height(fig, ax)
-                    out[f"line_{measure}"] = (fig, _line_caption(label, axes[0], over, seeds, measure))
+                    out[f"line_{measure}"] = (fig, _line_caption(label, axes[0], over, seeds, measure, setting))
                     continue
                 for i, (name, members) in enumerate(slices[:MAX_SLICES]):
                     fig, ax = new_figure(width=w, height=0.75 * w)
                     plot_phase(members, measure, axes[0], axes[1], ax=ax, theory=theory)
-                    if name:
-                        ax.set_title(name)
+                    setting = ", ".join(t for t in (run_setting(members), name) if t)
+                    ax.set_title(setting)
                     fit_height(fig, ax)
                     key = f"phase_{measure}" + (f"_{i + 1}" if len(slices) > 1 else "")
-                    out[key] = (fig, _phase_caption(label, axes, over, measure, name))
+                    out[key] = (fig, _phase_caption(label, axes, over, measure, setting))
         return out
 
     return build
@@ -307,9 +349,14 @@ def phase_figures(measures: Sequence[str], layout: Any = None) -> Callable[..., 
 def fit_height(fig: Any, ax: Any, aspect: float = 0.55, most: float = 4.0) -> None:
     """Give the plot `aspect` x the figure's width in height (at most `most` inches, and
     at least the length of its axis labels, so none reaches past the plot), whatever
-    the legend and the labels around it take: the figure grows or shrinks to fit."""
+    the legend and the labels around it take: the figure grows or shrinks to fit. A
+    title longer than the plot is wrapped first."""
+    from .layout import title_artist, wrap_to_width
+
     fig.canvas.draw()  # constrained layout places everything
     renderer = fig.canvas.get_renderer()
+    if wrap_to_width(title_artist(ax), ax.bbox.width, renderer, changed=True):
+        fig.canvas.draw()
     labels = [ax.yaxis.label] + [a.yaxis.label for a in fig.axes if a is not ax]
     longest = max((t.get_window_extent(renderer).height for t in labels if t.get_text()), default=0.0)
     target = max(min(aspect * fig.get_figwidth(), most), 1.08 * longest / fig.dpi)
@@ -317,23 +364,26 @@ def fit_height(fig: Any, ax: Any, aspect: float = 0.55, most: float = 4.0) -> No
     fig.set_figheight(min(max(fig.get_figheight() + target - now, 1.0), 40.0))
 
 
-def _phase_caption(label: str, axes: Sequence[str], over: str, measure: str, name: str) -> str:
+def _phase_caption(label: str, axes: Sequence[str], over: str, measure: str, setting: str) -> str:
     zero = measure if MEASURES[measure][1] == "rate" else "growth_rate"
     zero_label = MEASURES[zero][0].split(" (")[0].replace("$", "").replace("\\", "")
     return (
         f"{label[0].upper() + label[1:]} of each run ({over}) against {field_label(axes[0], plain=True)} and "
-        f"{field_label(axes[1], plain=True)}" + (f", {name}" if name else "") + ". Solid line: where the measured "
-        f"{zero_label} changes sign (the order-to-chaos line as measured); dashed: where mean field "
+        f"{field_label(axes[1], plain=True)}; {setting}. Solid line: the cell edges between neighbouring cells "
+        f"whose median {zero_label} has opposite signs (the order-to-chaos line as measured, on the grid: not "
+        "interpolated; a cell boxed on its own differs in sign from every neighbour); dashed: where mean field "
         f"puts chi = 1 (vanilla RNNs only). Grey cells: {_NO_VALUE.get(measure, 'no value (the run failed or went non-finite)')}."
     )
 
 
-def _line_caption(label: str, axis: str, over: str, seeds: int, measure: str) -> str:
+def _line_caption(label: str, axis: str, over: str, seeds: int, measure: str, setting: str) -> str:
     band = "the 10-90% band over seeds" if seeds > 1 else (
         "the 10-90% band over trials" if measure == "growth_rate" else "no band (one seed)")
     theory = {"rate": "0.5 ln chi", "time": "from the mean-field rate 0.5 ln chi"}[MEASURES[measure][1]]
+    ends = (" Open circle at T with an arrow: no median horizon within the window (censored); open triangle "
+            "above T: the gradient explodes (no horizon); dashed grey: the window T.") if measure == "horizon" else ""
     return (
-        f"{label[0].upper() + label[1:]} against {field_label(axis, plain=True)}: {over} (markers), {band}; dashed: "
-        f"the mean-field prediction ({theory}; vanilla RNNs only); dotted vertical line: the "
-        "mean-field critical gain (chi = 1) in a gain sweep."
+        f"{label[0].upper() + label[1:]} against {field_label(axis, plain=True)}; {setting}: {over} (markers), {band}; "
+        f"dashed: the mean-field prediction ({theory}; vanilla RNNs only); dotted vertical line: the "
+        f"mean-field critical gain (chi = 1) in a gain sweep.{ends}"
     )

@@ -1,7 +1,8 @@
 """How a sweep is laid out and reduced, as data (no drawing): the measures it can map,
 its axes (at most two swept numeric fields) and its slices (one per combination of the
-other varied fields), the values of a measure at each point over seeds, and the median
-grid of a phase map. The phase figures and the sweep's findings both read it.
+other varied fields), the values of a measure at each point over seeds, the median
+grid of a phase map and where its sign changes between neighbouring cells. The phase
+figures and the sweep's findings both read it.
 
 May import: `gradscope.results`, `gradscope.config`.
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 import numpy as np
 
 from ..config import FIELD_KINDS, Config, varied_fields
+from ..config.naming import common_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Result
@@ -95,3 +97,44 @@ def phase_grid(results: Sequence[Result], measure: str, x: str, y: str) -> tuple
     for (xv, yv), vals in groups.items():
         z[np.searchsorted(ys, yv), np.searchsorted(xs, xv)] = seed_median(vals)
     return xs, ys, z
+
+
+def grid_edges(values: np.ndarray) -> np.ndarray:
+    """Cell edges around sorted centres: midpoints, and half a step beyond each end."""
+    if len(values) == 1:
+        half = 0.5 * max(abs(values[0]) * 0.1, 0.5)
+        return np.array([values[0] - half, values[0] + half])
+    mid = 0.5 * (values[1:] + values[:-1])
+    return np.concatenate(([values[0] - (mid[0] - values[0])], mid, [values[-1] + (values[-1] - mid[-1])]))
+
+
+def sign_change_edges(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The measured zero line of a grid, on the grid: every edge between two neighbouring
+    cells (side by side or one above the other) whose values have opposite signs, as
+    `(x, y)` polyline pieces separated by NaN (empty: no sign change). Nothing is
+    interpolated or smoothed: a cell of the other sign than all its neighbours is boxed
+    on its own, as measured. `Z[i, j]` lies at `(xs[j], ys[i])`."""
+    ex, ey = grid_edges(np.asarray(xs, float)), grid_edges(np.asarray(ys, float))
+    s = np.sign(np.where(np.isfinite(z), z, 0.0))
+    px: list[float] = []
+    py: list[float] = []
+    for i, j in zip(*np.nonzero(s[:, :-1] * s[:, 1:] < 0)):  # left | right: a vertical edge
+        px += [ex[j + 1], ex[j + 1], np.nan]
+        py += [ey[i], ey[i + 1], np.nan]
+    for i, j in zip(*np.nonzero(s[:-1, :] * s[1:, :] < 0)):  # below / above: a horizontal edge
+        px += [ex[j], ex[j + 1], np.nan]
+        py += [ey[i + 1], ey[i + 1], np.nan]
+    return np.asarray(px, dtype=float), np.asarray(py, dtype=float)
+
+
+def run_setting(results: Sequence[Result]) -> str:
+    """What every run of a figure shares and its axes do not name: the cell, its size N,
+    the window T and the trials (`rnn tanh N=256 normal, T=200, 2 trials`)."""
+    configs = [r.config for r in results]
+    varied = varied_fields(configs)
+    parts = [common_label(configs, varied)]
+    if "steps" not in varied and configs:
+        parts.append(f"T={configs[0].steps}")
+    if "trials" not in varied and configs:
+        parts.append(f"{configs[0].trials} trials" if configs[0].trials != 1 else "1 trial")
+    return ", ".join(p for p in parts if p)

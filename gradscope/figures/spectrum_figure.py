@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .curves import LN10, trial_quantiles
-from .style import COLORS, THEORY_COLOR, THEORY_LINESTYLE, series_style
+from .style import AXIS_REFERENCE, COLORS, THEORY_COLOR, series_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -26,10 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..results import Result
 
+#: The spectrum of panel (a): its median and band.
+SPECTRUM_COLOR = "black"
 #: How many of the top exponents panel (b) follows.
 CONVERGENCE_LINES = 4
-ASYMPTOTE_COLOR = COLORS[4]
-ASYMPTOTE_STYLE: Any = (0, (1.5, 1.5, 4, 1.5))
+#: The asymptote `k lambda_1` on a decay panel: a colour and style no other series of
+#: the decay figure has (the mean field line is reddish purple, the Pascanu bound
+#: black dashed).
+ASYMPTOTE_COLOR = "black"
+ASYMPTOTE_STYLE: Any = (0, (1.5, 1.5, 5, 1.5))
 
 
 def has_spectrum(result: Result) -> bool:
@@ -55,23 +60,25 @@ def _new_ax(ax: Axes | None) -> Axes:
 
 def plot_spectrum(result: Result, ax: Axes | None = None, *, theory: bool = True) -> Axes:
     """Exponent `lambda_i` against `i / D`: median over trials with the 10-90% band, the
-    zero line, and the mean-field `lambda_1 = 0.5 ln chi` dashed for a vanilla RNN."""
+    zero line, and for a vanilla RNN the mean-field `lambda_1 = 0.5 ln chi` as one open
+    diamond at `i = 1`: it predicts the top exponent only."""
     ax = _new_ax(ax)
     spec = np.asarray(result.curves["lyapunov_spectrum"], dtype=np.float64)
     dim = result.config.state_dim
     x = np.arange(1, spec.shape[1] + 1) / dim
     q10, q50, q90 = trial_quantiles(spec)
     finite = np.isfinite(q50)
-    color, style = series_style(0)
+    # black: the colours of the series go to the running exponents of panel (b)
     lo, hi = np.where(np.isfinite(q10), q10, np.nan), np.where(np.isfinite(q90), q90, np.nan)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0, label="10-90% of trials")
-    ax.plot(x[finite], q50[finite], color=color, linestyle=style, marker="o" if len(x) <= 24 else None,
-            markersize=2.5, label="median")
-    ax.axhline(0.0, color="0.35", linewidth=0.6, zorder=1)
+    ax.fill_between(x, lo, hi, color=SPECTRUM_COLOR, alpha=0.2, linewidth=0, label="10-90% of trials")
+    ax.plot(x[finite], q50[finite], color=SPECTRUM_COLOR, linestyle="-", marker="o" if len(x) <= 24 else None,
+            markersize=2.5, label="median over trials")
+    ax.axhline(0.0, color="0.35", linewidth=0.6, zorder=1, gid=AXIS_REFERENCE)
     mf = _number(result, "mean_field_rate") if theory else None
     if mf is not None:
-        ax.axhline(mf, color=THEORY_COLOR, linestyle=THEORY_LINESTYLE, linewidth=0.9,
-                   label=r"mean field $\lambda_1$")
+        ax.plot([x[0]], [mf], linestyle="none", marker="D", markersize=4, markerfacecolor="white",
+                markeredgecolor=THEORY_COLOR, markeredgewidth=0.9, color=THEORY_COLOR, zorder=4,
+                label=r"mean field $\lambda_1$ (top exponent only)")
     lost = ~finite
     extra = np.array([0.0] + ([mf] if mf is not None else []))
     values = np.concatenate([q10[np.isfinite(q10)], q90[np.isfinite(q90)], extra])
@@ -90,8 +97,10 @@ def plot_spectrum(result: Result, ax: Axes | None = None, *, theory: bool = True
 def plot_convergence(result: Result, ax: Axes | None = None, *, lines: int = CONVERGENCE_LINES,
                      legend_cols: int = 4) -> Axes:
     """Running estimates of the top exponents against the counted steps (those after the
-    frame transient), on a log time axis (medians over trials). The legend sits in the
-    lower right, below the converged part of the lines (room is made for it)."""
+    frame transient), on a log time axis (medians over trials). The y range is that of
+    the last two thirds of the lines (zero only if they reach it), so their drift shows.
+    The legend sits in the lower right, below the converged part of the lines (room is
+    made for it)."""
     ax = _new_ax(ax)
     hist = np.asarray(result.curves["lyapunov_history"], dtype=np.float64)  # (B, K, H)
     steps = np.asarray(result.curves["lyapunov_history_steps"], dtype=np.float64)
@@ -105,12 +114,14 @@ def plot_convergence(result: Result, ax: Axes | None = None, *, lines: int = CON
         color, style = series_style(i)
         ax.plot(steps[ok], med[ok], color=color, linestyle=style, label=f"$\\lambda_{{{i + 1}}}$")
         shown.append(med[ok])
-    ax.axhline(0.0, color="0.35", linewidth=0.6, zorder=1)
+    ax.axhline(0.0, color="0.35", linewidth=0.6, zorder=1, gid=AXIS_REFERENCE)  # seen only if in range
     if steps[keep].size:
         ax.set_xscale("log")
         ax.set_xlim(max(steps[keep].min(), 1.0), max(steps[keep].max(), 2.0))
     if shown:
-        tail = np.concatenate([s[len(s) // 3:] for s in shown] + [np.zeros(1)])
+        # the converged part of the lines fills the panel (zero is not forced into view:
+        # a drift of 0.01 must stay visible)
+        tail = np.concatenate([s[len(s) // 3:] for s in shown])
         span = max(float(tail.max() - tail.min()), 1e-3)
         rows = -(-len(shown) // legend_cols)
         ax.set_ylim(float(tail.min()) - (0.15 + 0.3 * rows) * span, float(tail.max()) + 0.2 * span)

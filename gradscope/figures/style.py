@@ -15,7 +15,7 @@ pyplot, so nothing global (backend, open-figure list) is touched. `new_figure` r
 the active style on the figure and `save_figure` re-applies it while writing, so a
 figure saved outside the `with` block still gets its fonts.
 
-May import: `gradscope.figures.logaxis`.
+May import: `gradscope.figures.logaxis`, `gradscope.config` (the allowed widths).
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ LINESTYLES: tuple[Any, ...] = (
 THEORY_LINESTYLE: Any = (0, (4, 2))
 THEORY_COLOR = "#555555"
 
+#: The gid of a reference line that its axis names with a tick label (the zero line of a
+#: rate axis, the gain-1 line): it needs no legend entry (tests/figures/legend_check.py).
+AXIS_REFERENCE = "axis-reference"
+#: The gid of a legend of keys: coloured entries name colours (a cell, a hidden size),
+#: grey entries name shapes (a line style, a marker, a band); a mark is read from one of
+#: each (tests/figures/legend_check.py).
+LEGEND_KEYS = "legend-keys"
+
 
 #: Colours for lines, in order: Okabe-Ito without yellow (a thin yellow line on white
 #: is nearly invisible).
@@ -106,6 +114,17 @@ _METADATA: dict[str, dict[str, Any]] = {
 }
 # The style now active (set by `style_context`, recorded on figures by `new_figure`).
 _ACTIVE: list[dict[str, Any]] = []
+
+
+def colorbar_extend(values: Any, vmin: float, vmax: float) -> str:
+    """The `extend` of a colour bar whose limits clip `values`: a triangle at each end that
+    some value lies beyond (drawn in the end colour), so a clipped map says so."""
+    import numpy as np
+
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low, high = bool(finite.size and finite.min() < vmin), bool(finite.size and finite.max() > vmax)
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((low, high), "neither")
 
 
 def style_rc(style: str = "paper", fontsize: float | None = None, usetex: bool = False) -> dict[str, Any]:

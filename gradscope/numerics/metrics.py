@@ -101,6 +101,25 @@ def rate_figures(log_curves: np.ndarray) -> dict[str, float | None]:
     return {"rate": slope(median, lo, hi), "q10": float(q10), "q90": float(q90), "se": se}
 
 
+def trial_rates(log_curves: np.ndarray, blocks: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial, the growth rate over the fit window of the median curve and its
+    standard error from batch means: the mean slope of `blocks` consecutive blocks of
+    lags (their mean is the rate) and `std / sqrt(blocks)`. NaN where not measured."""
+    trials = log_curves.shape[0]
+    window = fit_window(median_curve(log_curves))
+    if window is None:
+        return np.full(trials, np.nan), np.full(trials, np.nan)
+    lo, hi = window
+    edges = np.array(sorted({int(v) for v in np.linspace(lo, hi, blocks + 1).round()}))  # np.unique loads numpy.ma
+    if edges.size < 3:
+        return np.full(trials, np.nan), np.full(trials, np.nan)
+    with np.errstate(invalid="ignore"):
+        local = np.diff(log_curves[:, edges], axis=1) / np.diff(edges)  # (B, nb)
+        rates = (log_curves[:, edges[-1]] - log_curves[:, edges[0]]) / (edges[-1] - edges[0])
+        se = np.std(local, axis=1, ddof=1) / math.sqrt(local.shape[1])
+    return rates, se
+
+
 def regime(rate: float | None, se: float | None) -> str | None:
     """`vanishing`, `marginal` (|rate| < max(2 SE, 1e-3)) or `exploding`."""
     if rate is None or not math.isfinite(rate):

@@ -16,8 +16,9 @@ from ..config import varied_fields
 from ..figures.comparison import FIGURES
 from ..provenance import environment, network_lines
 from ..results import Result, Status
+from ..text.reading import grouped_warnings
 from ..text.reading import reading as read
-from ..text.report_table import BEST_TEXT, report_table
+from ..text.report_table import BEST_TEXT, report_table, theory_notes
 
 FIGURE_CAPTIONS = {
     "overlay": "Spectral gain ||P(T, T-k)||_2 against lag k for every configuration: median "
@@ -54,6 +55,7 @@ def report_document(
     captions: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
     reading: Sequence[str] | None = None,
+    networks: bool = True,
 ) -> list[tuple[Any, ...]]:
     """The report as blocks: `("h1"|"h2"|"p"|"code", text)`, `("ul", items)`,
     `("table", headers, rows, align)`, `("figure", name, caption, paths)`,
@@ -73,14 +75,15 @@ def report_document(
     doc.append(("code", command or "(no command recorded: written through the Python API)"))
     if notes:
         doc.append(("ul", list(notes)))
-    if network_lines(results, labels):  # checkpoints and custom cells: which file, which module
+    if networks and network_lines(results, labels):  # checkpoints and custom cells: which file, which module
         doc.append(("ul", network_lines(results, labels)))
     doc.append((
         "p",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in prov.items() if v) + ".",
     ))
     headers, rows, align = report_table(results, labels)
-    doc += [("h2", "Summary"), ("table", headers, rows, align), ("p", BEST_TEXT)]
+    doc += [("h2", "Summary"), ("table", headers, rows, align), ("p", " ".join(
+        t for t in (BEST_TEXT, theory_notes(results)) if t))]
     if findings:
         doc += [("h2", "Findings"), ("ul", list(findings))]
     doc.append(("h2", "Figures"))
@@ -89,7 +92,7 @@ def report_document(
         if name in figures:
             doc.append(("figure", name, captions[name], figures[name]))
     doc += [("h2", "Reading"), ("ul", list(reading) if reading is not None else read(results, labels))]
-    warns = [f"{lab}: {w}" for r, lab in zip(results, labels) for w in (r.summary.get("warnings") or [])]
+    warns = grouped_warnings(results, labels)
     if warns:
         doc += [("h2", "Warnings"), ("ul", warns)]
     doc += [("h2", "Files"), ("files", DATA_FILES if files is None else files)]

@@ -55,6 +55,9 @@ def write_report(
     keep: Sequence[str] = (),
     theory: Any = None,
     reading: Sequence[str] | None = None,
+    columns: Sequence[dict[str, Any]] | None = None,
+    networks: bool = True,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write the comparison report of `results` as the folder `out_dir`, whole.
 
@@ -87,6 +90,12 @@ def write_report(
             hands in); None draws no theory lines.
         reading: the report's generated reading, when the caller has it already (it is
             computed from `results` otherwise).
+        columns: one dict per result of values that lead its row in `summary.csv` and
+            `summary.json` (a training run's `series` and `step`).
+        networks: list each checkpoint's file and module under "What was run" (False:
+            the caller says what they are, as a training run's report does).
+        labels: one name per result for its row (default: what tells the
+            configurations apart, `config.naming.unique_labels`).
 
     Returns:
         The manifest (also written as `manifest.json`): every file with its sha256,
@@ -97,7 +106,8 @@ def write_report(
         raise ValueError("write_report needs at least one result")
     with output_folder(out_dir, force=force, keep=tuple(keep)) as folder:
         manifest = _write(results, folder.path, name, title, command, notes, findings,
-                          width, style, fontsize, formats, figures, runs, theory, reading)
+                          width, style, fontsize, formats, figures, runs, theory, reading, columns, networks,
+                          labels)
     if folder.replaced and on_replace is not None:
         on_replace(folder.replaced)
     return manifest
@@ -106,12 +116,14 @@ def write_report(
 def _write(results: list[Result], out: Path, name: str, title: str | None, command: Any,
            notes: Sequence[str], findings: Sequence[str], width: Any, style: str | None,
            fontsize: float | None, formats: Sequence[str], builder: Callable[..., Any] | None,
-           runs: bool, theory: Any = None, reading: Sequence[str] | None = None) -> dict[str, Any]:
+           runs: bool, theory: Any = None, reading: Sequence[str] | None = None,
+           columns: Sequence[dict[str, Any]] | None = None, networks: bool = True,
+           labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Every file of the report, into the (new, empty) folder `out`."""
     (out / "figures").mkdir(parents=True, exist_ok=True)
     title = title or name
     command_text = _command_text(command)
-    labels = unique_labels([r.config for r in results])
+    labels = list(labels) if labels is not None else unique_labels([r.config for r in results])
     notes = list(notes)
     findings = [str(f) for f in findings]
 
@@ -123,6 +135,8 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
     figures = _save(drawn, out, formats)
 
     rows = summary_rows(results, labels)
+    if columns is not None:
+        rows = [{**json_safe(dict(lead)), **row} for lead, row in zip(columns, rows)]
     write_summary_csv(out / "summary.csv", rows)
     write_text_atomic(out / "summary.json", json.dumps(rows, indent=2, allow_nan=False) + "\n")
     if runs:
@@ -131,7 +145,8 @@ def _write(results: list[Result], out: Path, name: str, title: str | None, comma
 
     files = DATA_FILES if runs else {k: v for k, v in DATA_FILES.items() if k not in ("curves.csv", "runs/")}
     doc = report_document(results, labels, title, command_text, notes, figures, out, findings=findings,
-                          captions={k: c for k, (_, c) in drawn.items()}, files=files, reading=reading)
+                          captions={k: c for k, (_, c) in drawn.items()}, files=files, reading=reading,
+                          networks=networks)
     write_text_atomic(out / "report.md", to_markdown(doc))
     write_text_atomic(out / "report.html", to_html(doc, title))
 

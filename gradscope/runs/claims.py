@@ -27,10 +27,12 @@ def claims_check(toml, name: str, claims, reduced: dict, cache=None) -> dict:
 
 
 def claims_main(toml, report_dir, name: str, title: str, command: str, claims, reduced: dict,
-                description: str, argv=None) -> int:
+                description: str, argv=None, extra_figures=None) -> int:
     """The command line of a claims script (`examples/textbook.py`, `critical_init.py`):
     run the experiment (cached), evaluate the claims, write the report with them as
-    findings, and its `check.json` at reduced size. `--reduced` writes the small version."""
+    findings, and its `check.json` at reduced size. `--reduced` writes the small version.
+    `extra_figures(results, width=, style=, fontsize=) -> {name: (Figure, caption)}` adds
+    figures of the script's own after the comparison figures."""
     import argparse
 
     import torch
@@ -50,10 +52,25 @@ def claims_main(toml, report_dir, name: str, title: str, command: str, claims, r
     out = args.out or (Path(f"reports/{name}-reduced") if args.reduced else Path(report_dir))
     write_report(results, out, name=name, title=title,
                  command=command + (" --reduced" if args.reduced else ""), notes=expansion.notes,
-                 findings=[c["text"] for c in found])
+                 findings=[c["text"] for c in found],
+                 figures=None if extra_figures is None else with_extra_figures(extra_figures))
     write_text_atomic(out / "check.json",
                       json.dumps(claims_check(toml, name, claims, reduced), indent=2) + "\n")
     for c in found:
         print(c["text"])
     print(f"wrote {out}/report.md and check.json")
     return 0
+
+
+def with_extra_figures(extra):
+    """A report's figure builder: the comparison figures, then `extra`'s."""
+
+    def build(results, labels, width=None, style=None, fontsize=None, theory=None):
+        from ..figures.comparison import report_figures
+        from ..report.document import FIGURE_CAPTIONS
+
+        figs = report_figures(results, labels, width=width, style=style, fontsize=fontsize, theory=theory)
+        drawn = {k: (fig, FIGURE_CAPTIONS[k]) for k, fig in figs.items()}
+        return {**drawn, **extra(results, width=width, style=style, fontsize=fontsize)}
+
+    return build

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 
 from ..cache import RunCache
-from ..config import GATES, Config
+from ..config import CELL_SPECS, GATES, Config
 from .task import run_one
 
 #: Sweeps with at least this many runs to compute print an estimate first.
@@ -79,8 +79,17 @@ def _kind(c: Config) -> tuple:
 
 
 def _work(c: Config) -> float:
-    """The matrix work of one lag, up to a constant: trials x gate blocks x D^3."""
+    """The matrix work of one lag, up to a constant: trials x gate blocks x D^3 (a diagonal
+    cell: D I and an I x I eigenvalue problem)."""
+    if _diagonal(c):
+        return c.trials * (c.state_dim * max(c.n_input, 16) + float(c.n_input) ** 3)
     return c.trials * GATES[c.cell] * float(c.state_dim) ** 3 + c.trials * c.exponents * c.state_dim**2
+
+
+def _diagonal(c: Config) -> bool:
+    """Whether the cell's structure is diagonal (the exact O(T D) transport and spectrum)."""
+    spec = CELL_SPECS.get(c.cell)
+    return spec is not None and spec.structure == "diagonal"
 
 
 def _rss() -> float | None:
@@ -210,6 +219,9 @@ def rough_seconds(c: Config, window: bool = True) -> float:
     transport = c.steps * b * d**3 if window else 0.0
     k = c.state_dim if c.exponents == "all" else int(c.exponents or 0)
     spectrum = c.steps * b * (d * d * k + 2 * d * k * k)
+    if _diagonal(c):  # sums of log|d_t| and one I x I eigenvalue problem a lag
+        transport = c.steps * b * (d * max(c.n_input, 16) + float(c.n_input) ** 3) if window else 0.0
+        spectrum = c.steps * b * d
     return (unroll + transport + spectrum) / ROUGH_RATE
 
 
@@ -249,8 +261,14 @@ def estimate_run(config: Config, what: str = "analyze", threads: int | None = No
 
 def describe_run(est: RunEstimate) -> str:
     """The line printed before a long run."""
-    return (f"estimate: about {duration_text(est.seconds)} (from short runs of up to {est.steps} steps), "
+    return (f"estimate: {about_text(est.seconds)} (from short runs of up to {est.steps} steps), "
             f"about {_mib(est.memory)} of memory for its arrays; progress every 10 s")
+
+
+def about_text(seconds: float) -> str:
+    """`about 4 min`, or `under a second` (never `about under a second`)."""
+    text = duration_text(seconds)
+    return text if seconds < 1 else f"about {text}"
 
 
 def duration_text(seconds: float) -> str:
@@ -272,7 +290,7 @@ def describe(plan: Plan, est: Estimate | None, where: str) -> list[str]:
     lines = [f"{plan.total} runs: {len(plan.cached)} cached, {len(plan.todo)} to compute on {where}"]
     if est is None:
         return lines
-    when = duration_text(est.seconds) if est.seconds < 1 else f"about {duration_text(est.seconds)}"
+    when = about_text(est.seconds)
     text = (f"estimate: {when} ({est.run_seconds:.2g} s a run on one thread, "
             f"{min(est.workers, est.runs)} at a time)")
     if est.memory is not None:

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
-from ..config import Config
-from ..config.checks import plain_name
+from ..config import FIELD_KINDS, Config
+from ..config.checks import did_you_mean, plain_name
 from .ranges import MAX_CONFIGS, normalize_values, value_kind
 
 if sys.version_info >= (3, 11):
@@ -199,10 +199,17 @@ def merge_grids(*grids: Mapping[str, Any] | None) -> dict[str, Any]:
 def _parse_table(table: Any, where: str, what: str, scalars: bool = False) -> dict[str, list[Any]]:
     if not isinstance(table, dict):
         raise ValueError(f"{where}: {what} must be a table")
-    try:
-        values = {k: normalize_values(k, v) for k, v in table.items()}
-    except ValueError as exc:
-        raise ValueError(f"{where}: {what} {exc}") from None
+    unknown = [k for k in table if k not in FIELD_KINDS]
+    if unknown:  # every one at once, with the closest known name
+        raise ValueError(f"{where}: {what} unknown configuration key{'s' * (len(unknown) > 1)} "
+                         + ", ".join(f"{k!r}{did_you_mean(k, FIELD_KINDS)}" for k in unknown)
+                         + f"; allowed: {', '.join(sorted(FIELD_KINDS))}")
+    values = {}
+    for key, value in table.items():
+        try:
+            values[key] = normalize_values(key, value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {what} {key}: {exc}") from None
     if scalars:
         for key, vals in values.items():
             if len(vals) != 1:
@@ -222,11 +229,13 @@ def parse_experiment(text: str, name: str = "experiment", path: Path | None = No
         raise ValueError(f"{where}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ValueError(f"{where}: nested too deeply to be an experiment file") from None
-    unknown = sorted(set(doc) - set(EXPERIMENT_KEYS))
+    unknown = [k for k in doc if k not in EXPERIMENT_KEYS]
     if unknown:
         raise ValueError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed at the top level: "
-            f"{', '.join(EXPERIMENT_KEYS)} (configuration options go in [grid] or [base])"
+            f"{where}: unknown key{'s' * (len(unknown) > 1)} "
+            + ", ".join(f"{k!r}{did_you_mean(k, EXPERIMENT_KEYS)}" for k in unknown)
+            + f"; allowed at the top level: {', '.join(EXPERIMENT_KEYS)} (configuration options go in "
+            "[grid] or [base])"
         )
     for key in ("name", "title"):
         if key in doc and not isinstance(doc[key], str):

@@ -41,7 +41,7 @@ def _number(text: str, kind: type, whole: str) -> int | float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{whole!r}: {text!r} is not a number") from None
+        raise ValueError(f"{text!r} is not a number" if text == whole else f"{whole!r}: {text!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{whole!r}: {text!r} is not a finite number")
     if kind is int:
@@ -139,6 +139,8 @@ def parse_option(name: str, text: str) -> list[Any]:
     Optional fields (`bias_std`, `input_size`, `dtype`) accept `none` for `None`.
     """
     kind, nullable = value_kind(name)
+    if kind is bool:
+        raise ValueError(f"takes true or false (a boolean: in TOML without quotes), got {text!r}")
     values: list[Any] = []
     for piece in parse_range(text, str):
         if nullable and piece.lower() in _NONE_WORDS:
@@ -177,6 +179,8 @@ def normalize_values(name: str, values: Any) -> list[Any]:
             out.append(None)
         elif isinstance(item, (dict, list, tuple)):
             raise ValueError(f"{name}: nested values are not allowed, got {item!r}")
+        elif kind is bool and not isinstance(item, bool):
+            raise ValueError(f"takes true or false (a boolean: in TOML without quotes), got {item!r}")
         elif kind is float and isinstance(item, int) and not isinstance(item, bool):
             out.append(float(item))
         else:

@@ -37,12 +37,17 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
         cells.add_column(col, **kw)
     steps = []
     for name, spec in CELL_SPECS.items():
-        options = ["--act"] + (["--gate-act"] if spec.gated else [])
+        options = (["--act"] if spec.act else []) + (["--gate-act"] if spec.gated else [])
         options += [f"--{k.replace('_', '-')}" for k in spec.options]
         missing = [x for x in INITS if x not in spec.inits]
-        if missing:
+        fixed = [f"--{k.replace('_', '-')}" for k in spec.fixed]
+        if spec.inits == ("default",):  # its own init only
+            fixed.insert(0, "--init")
+        elif missing:
             options.append(f"--init (not {', '.join(missing)})")
-        cells.add_row(name, escape(spec.state_text(n)), f"{spec.params(n, i):,}", " ".join(options),
+        if fixed:
+            options.append("(" + ", ".join(fixed) + " do not apply)")
+        cells.add_row(name, escape(spec.state_text(n)), f"{spec.count_params(n, i):,}", " ".join(options),
                       spec.theory_text())
         paper = "" if spec.pytorch else f" ({spec.paper})"
         steps.append(Text(f"  {name}: {spec.step}{paper}", style="dim"))
@@ -58,6 +63,6 @@ def cells_table(hidden: int = 64, input_size: int | None = None, init: str = "de
                      a.description)
     foot = Text("A bound below 1 guarantees vanishing gradients (rnn; for indrnn gamma max|u|; the other cells have no such bound).",
                 style="dim")
-    every = Text("Every cell: all activations (--act), the annealed estimate, the Lyapunov spectrum; "
-                 "steps:", style="dim")
+    every = Text("Every cell: the annealed estimate, the Lyapunov spectrum (diagonal cells: exact, by sums "
+                 "of log|d_t|); --act where listed (all activations); steps:", style="dim")
     return Group(cells, every, *steps, Text(""), acts, foot)

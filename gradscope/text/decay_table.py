@@ -15,9 +15,18 @@ import io
 import math
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ..config import CELL_SPECS
 from ..provenance import network_text
 from ..results import HorizonKind, Status, horizon_of
-from .numbers import factor_text, fraction_text, get, number_text, sci
+from .numbers import (
+    attractor_text,
+    factor_text,
+    fraction_text,
+    get,
+    log_text,
+    number_text,
+    sci,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -30,21 +39,29 @@ LN2 = math.log(2.0)
 def params_count(result: Result) -> int:
     """Parameters of one network: the summary's count, else the model's
     (`G N (I + N) + 2 G N` for the PyTorch cells)."""
-    from ..config import cell_spec
+    from ..config.registry import params_of
 
     n = get(result, "params")
     if n is not None:
         return int(n)
-    c = result.config
-    return cell_spec(c.cell).params(c.hidden, c.n_input)
+    return params_of(result.config)
+
+
+def theory_na(result: Result):
+    """`na(key)`: e.g. `Pascanu bound n/a (why)` for a theory (`pascanu`, `mean_field`) that
+    does not apply to the run's cell, where the registry says why; else ""."""
+    spec = None if result.config.custom else CELL_SPECS.get(result.config.cell)
+    words = {"pascanu": "Pascanu bound", "mean_field": "mean field"}
+    return lambda key: f"{words[key]} {spec.theory_na(key)}" if spec is not None and spec.theory_na(key) else ""
 
 
 def config_line(result: Result) -> str:
     """One line naming everything that determines the run."""
     c = result.config
     net = result.provenance.get("checkpoint") or result.provenance.get("custom_cell")  # a user's network
-    parts = [c.cell if c.custom else f"{c.cell} act={c.act}"]
-    if c.cell != "rnn" and not c.custom:
+    spec = None if c.custom or c.checkpoint is not None and c.cell not in CELL_SPECS else CELL_SPECS.get(c.cell)
+    parts = [c.cell if spec is None or not spec.act else f"{c.cell} act={c.act}"]
+    if spec is not None and spec.gated:
         parts.append(f"gates={c.gate_act}")
     parts += [
         f"N={c.hidden}",
@@ -57,8 +74,10 @@ def config_line(result: Result) -> str:
     ]
     if c.bias_std is not None:
         parts.append(f"bias-std={c.bias_std:g}")
-    if c.cell == "lstm" and c.forget_bias:
-        parts.append(f"forget-bias={c.forget_bias:g}")
+    for name in spec.options if spec is not None else ():
+        value = c.forget_bias if name == "forget_bias" else getattr(c, name, None)
+        if value is not None and not (name == "forget_bias" and not value):
+            parts.append(f"{name.replace('_', '-')}={value:g}")
     drive = {"noise": f"noise std={c.input_std:g}", "zeros": "zeros",
              "constant": f"constant {c.input_value:g}"}.get(c.input, c.input)
     parts += [f"input={drive}", f"h0-std={c.h0_std:g}", f"eps={sci(c.eps, 2)}",
@@ -73,9 +92,13 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     rate = g("growth_rate")
     pascanu = g("pascanu_rate")
+    na = theory_na(result)
     rows.append(("growth rate, spectral", number_text(rate),
-                 f"Pascanu bound {number_text(pascanu)}" if pascanu is not None else "", "ln/step"))
-    if g("growth_rate_q10") is not None and g("growth_rate_q90") is not None:
+                 f"Pascanu bound {number_text(pascanu)}" if pascanu is not None else na("pascanu"), "ln/step"))
+    q10, q90 = g("growth_rate_q10"), g("growth_rate_q90")
+    if result.config.trials > 1 and q10 is not None and q90 is not None and abs(q90 - q10) <= 1e-9 * max(1.0, abs(q10)):
+        rows.append(("  trials", "all alike", identical_trials(result), ""))
+    elif g("growth_rate_q10") is not None and g("growth_rate_q90") is not None:
         se = f", SE {number_text(g('growth_rate_se'), 2)}" if g("growth_rate_se") is not None else ""
         rows.append(("  trials 10% .. 90%", f"{number_text(g('growth_rate_q10'))} .. {number_text(g('growth_rate_q90'))}",
                      se.lstrip(", "), "ln/step"))
@@ -84,9 +107,10 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
                  f"bound {number_text(math.exp(pascanu))}" if pascanu is not None else "", "x/step"))
     mf = g("mean_field_rate")
     rows.append(("growth rate, RMS gain", number_text(g("rms_growth_rate")),
-                 f"mean field {number_text(mf)}" if mf is not None else "", "ln/step"))
+                 f"mean field {number_text(mf)}" if mf is not None else na("mean_field"), "ln/step"))
     rows.append(("growth rate, loss gradient", number_text(g("loss_grad_rate")),
                  f"annealed {number_text(g('annealed_rate'))}" if g("annealed_rate") is not None else "", "ln/step"))
+    rows += lag_rows(result)
     if g("half_life") is not None:
         rows.append(("half-life", number_text(g("half_life")), "", "steps"))
     if g("doubling_time") is not None:
@@ -100,9 +124,11 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
     if g("nonfinite_step") is not None:
         rows.append(("state non-finite at step", number_text(g("nonfinite_step")), "counting the transient", "step"))
     rows.append(("analysed lags", number_text(g("analysed_lags")), f"of {result.config.steps}", "steps"))
-    rows.append(("gamma = sup |phi'|", fraction_text(g("gamma")) if g("gamma") is not None else "-",
-                 result.config.act, ""))
+    if g("gamma") is not None:  # only where gradscope knows the activation (not a custom cell's)
+        rows.append(("gamma = sup |phi'|", fraction_text(g("gamma")), result.config.act, ""))
     rows.append(("sigma_max(W_hh) (median)", number_text(g("sigma_max_whh")), "", ""))
+    if g("median_step_gain") is not None:
+        rows.append(("per-step gain ||J_t||_2 (median)", number_text(g("median_step_gain")), "", "x/step"))
     if g("mean_field_chi") is not None:
         rows.append(("mean-field chi, q*", "", f"{number_text(g('mean_field_chi'))}, {number_text(g('mean_field_q'))}", ""))
     rows.append(("parameters per network", f"{params_count(result):,}", "", ""))
@@ -112,6 +138,27 @@ def _rows(result: Result) -> list[tuple[str, str, str, str]]:
         rows.append(("sum of exponents", number_text(g("sum_exponents")),
                      f"mean log|det J| {number_text(g('mean_log_det'))}", "ln/step"))
     return rows
+
+
+def lag_rows(result: Result) -> list[tuple[str, str, str, str]]:
+    """One row per lag asked for (`decay --at-lag`): the median spectral gain there, the
+    loss gradient and the input sensitivity beside it."""
+    lags = get(result, "at_lags") or []
+    values = {k: get(result, k) or [None] * len(lags)
+              for k in ("log_gain_at_lags", "log_loss_grad_at_lags", "log_input_sensitivity_at_lags")}
+    rows = []
+    for i, lag in enumerate(lags):
+        gain, loss, sens = (values[k][i] if i < len(values[k]) else None for k in values)
+        rows.append((f"gain at lag {lag}", log_text(gain), f"loss grad. {log_text(loss)}, input {log_text(sens)}", "x"))
+    return rows
+
+
+def identical_trials(result: Result) -> str:
+    """Why every trial gave the same rate, in a few words."""
+    c = result.config
+    if c.fixed_weights and c.input not in ("noise",) and not c.h0_std:
+        return "one network, inputs, h0: readout differs"
+    return "every trial gave the same rate"
 
 
 def summary_table(result: Result) -> RenderableType:
@@ -151,6 +198,8 @@ def quantity_table(result: Result, title: Any, rows: list[tuple[str, str, str, s
     parts: list[Any] = [title, head, table, *notes]
     for w in result.summary.get("warnings") or []:
         parts.append(Text(f"warning: {w}", style="yellow"))
+    for n in result.summary.get("notes") or []:
+        parts.append(Text(f"note: {n}", style="dim"))
     return Group(*parts)
 
 
@@ -193,8 +242,9 @@ def plain_sentence(result: Result) -> str:
     factor = math.exp(rate)
     if regime == "marginal":
         kl = g("analysed_lags") or c.steps
+        where = attractor_text(result.summary) or "the network sits near the edge of chaos"
         text = (f"gradients neither clearly shrink nor grow (about {factor:.3f}x per step, "
-                f"{number_text(rate)} per step in natural log): the network sits near the edge of chaos, "
+                f"{number_text(rate)} per step in natural log): {where}, "
                 f"and a gradient sent {kl} steps back keeps about {number_text(math.exp(rate * kl), 2)} of its size")
     elif rate < 0:
         shrink = 1 / factor
@@ -217,6 +267,8 @@ def plain_sentence(result: Result) -> str:
         if lag is not None:
             text += f"; {lag} steps back a gradient is already more than {sci(1 / c.eps, 2)} times larger"
         text += ", so no horizon applies (exploding gradients: clip them, or lower --gain)"
+    if regime != "marginal" and result.summary.get("attractor") in ("fixed point", "periodic", "chaotic"):
+        text += f"; {attractor_text(result.summary)}"
     return head + text + _pascanu_clause(result) + "."
 
 

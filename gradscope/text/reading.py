@@ -224,3 +224,21 @@ def reading(results: Sequence[Result], labels: Sequence[str] | None = None) -> l
         elif r.status == Status.ERROR:
             out.append(f"{lab} failed, so it has no numbers: {'; '.join(r.summary.get('warnings') or [])}")
     return out
+
+
+def grouped_warnings(results: Sequence[Result], labels: Sequence[str], shown: int = 3) -> list[str]:
+    """The runs' warnings, each said once: a warning several configurations share is one
+    line naming them (`...: 6 configurations (lstm tanh N=64, gru tanh N=64, +4 more)`)."""
+    groups: dict[str, list[str]] = {}
+    for r, lab in zip(results, labels):
+        for w in r.summary.get("warnings") or []:
+            groups.setdefault(w, []).append(lab)
+    out = []
+    for warning, who in groups.items():
+        if len(who) == 1:
+            out.append(f"{who[0]}: {warning}")
+            continue
+        names = ", ".join(who[:shown]) + (f", +{len(who) - shown} more" if len(who) > shown else "")
+        every = "every configuration" if len(who) == len(results) else f"{len(who)} configurations"
+        out.append(f"{warning} ({every}: {names})")
+    return out

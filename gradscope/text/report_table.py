@@ -34,6 +34,7 @@ COLUMNS = (
     Column("horizon", "horizon", "Horizon", "steps", 0, "max"),
     Column("explosion_lag", "explosion lag", r"Expl.\ lag", "steps", 0),
     Column("regime", "regime", "Regime", "", None),
+    Column("attractor", "attractor", "Attractor", "", None),
     Column("lambda_1", "lambda_1", r"$\lambda_1$", "/step", 3, "absmin"),
     Column("kaplan_yorke_dim", "Kaplan-Yorke", r"$D_\mathrm{KY}$", "", 2),
     Column("pascanu_rate", "Pascanu", "Pascanu", "/step", 3),
@@ -51,8 +52,35 @@ BEST_TEXT = (
     "step. Theory: Pascanu = log(gamma "
     "sigma_max(W_hh)), an upper bound on the rate (rnn, indrnn); mean field = 0.5 ln chi, "
     "a prediction of the RMS rate (rnn only); annealed = 0.5 ln mean_t ||J_t||_F^2 / D. "
-    "Kaplan-Yorke: the dimension the Lyapunov spectrum gives (where runs estimated one)."
+    "Kaplan-Yorke: the dimension the Lyapunov spectrum gives (where runs estimated one). "
+    "Attractor: what the state settled on (with zero or constant input: a fixed point, a "
+    "cycle of some period, a quasi-periodic orbit or chaos; driven by noise or data: "
+    "contracting, marginal or chaotic), classified from the recurrence of the state and "
+    "the top exponent's sign beyond its standard error."
 )
+
+
+#: The theory columns, and the registry's name of their theory.
+THEORY_COLUMNS = {"pascanu_rate": "pascanu", "mean_field_rate": "mean_field"}
+
+
+def theory_reason(result: Result, key: str) -> str:
+    """Why the theory of column `key` does not apply to the run's cell (the registry's
+    words), or "" where it has none to give."""
+    from ..config import CELL_SPECS
+
+    spec = None if result.config.custom else CELL_SPECS.get(result.config.cell)
+    return spec.no_theory if spec is not None and spec.theory_na(THEORY_COLUMNS[key]) else ""
+
+
+def theory_notes(results: Sequence[Result]) -> str:
+    """One sentence per cell whose theory columns read n/a, with the registry's reason."""
+    seen: dict[str, str] = {}
+    for r in results:
+        why = theory_reason(r, "pascanu_rate") or theory_reason(r, "mean_field_rate")
+        if why and r.config.cell not in seen:
+            seen[r.config.cell] = why
+    return " ".join(f"Theory n/a for {cell}: {why}." for cell, why in seen.items())
 
 
 def as_number(value: Any) -> float | None:
@@ -67,9 +95,12 @@ SPECTRUM_COLUMNS = ("lambda_1", "kaplan_yorke_dim")
 
 def columns_of(results: Sequence[Result]) -> list[Column]:
     """The columns to show: lambda_1 and the Kaplan-Yorke dimension only where some run
-    computed a spectrum."""
+    computed a spectrum, the attractor only where some run classified one (runs of
+    engines before it did not)."""
     has_l1 = any(as_number(r.summary.get("lambda_1")) is not None for r in results)
-    return [c for c in COLUMNS if c.key not in SPECTRUM_COLUMNS or has_l1]
+    has_attractor = any(r.summary.get("attractor") for r in results)
+    return [c for c in COLUMNS if (c.key not in SPECTRUM_COLUMNS or has_l1)
+            and (c.key != "attractor" or has_attractor)]
 
 
 def _rank_value(result: Result, col: Column) -> float | None:
@@ -101,8 +132,12 @@ def cell_text(result: Result, col: Column) -> str | None:
     if col.key == "horizon":
         state = horizon_of(result.summary, result.config.steps)
         return None if state.kind == HorizonKind.UNKNOWN else state.text
+    if col.key in THEORY_COLUMNS and as_number(result.summary.get(col.key)) is None and theory_reason(result, col.key):
+        return "n/a"
     if col.decimals is None:
         value = result.summary.get(col.key)
+        if col.key == "attractor" and value == "periodic" and result.summary.get("attractor_period"):
+            return f"period {result.summary['attractor_period']}"
         return None if value is None else str(value)
     v = as_number(result.summary.get(col.key))
     if v is None:

@@ -4,6 +4,8 @@ test_decay_networks.py.)"""
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from cli_helpers import SMALL, run
 from click.testing import CliRunner
@@ -22,10 +24,14 @@ def test_compare_ctrl_c_says_what_was_kept(tmp_path, monkeypatch, cache, words):
     monkeypatch.setattr(execute, "run_grid", interrupted)
     args = ["compare", *SMALL, "--out", str(tmp_path / "r")]
     args += ["--cache", str(tmp_path / "cache")] if cache else ["--no-cache"]
+    before = signal.getsignal(signal.SIGINT)
     res = run(*args)
     assert res.exit_code == 130
     assert words in res.stderr and "Aborted" not in res.output
     assert not (tmp_path / "r").exists()
+    # the caller's Ctrl-C is its own again (it once stayed ignored, and so in every process
+    # started after: a training script run by a later test could not be interrupted)
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_compare_help_speaks_of_the_report():

@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from thread_lane_driver import CASES
 
 pytestmark = [pytest.mark.threads, pytest.mark.slow]

@@ -30,7 +30,8 @@ def test_sweep_figure_only_for_a_real_sweep(tmp_path: Path, make_result: Callabl
     assert ax_hor.get_yscale() == "log" and ax_hor.get_xlabel() == "gain $g$"
     labels = [t.get_text() for t in figs["sweep"].legends[0].get_texts()]
     assert any(t.startswith("critical gain $g_c = 1.60") for t in labels)  # mean-field critical gain marked
-    assert labels[0].startswith("spectral rate") and "RMS rate" in labels and any("mean field" in n for n in labels)
+    assert labels[0].startswith("measured: spectral rate") and "RMS rate" in labels
+    assert any("mean field" in n for n in labels)
     manifest = write_report(sweep, tmp_path / "s", formats=("svg",), theory=MeanFieldTheory())
     assert any(a["path"] == "figures/sweep.svg" for a in manifest["artefacts"])
     assert "![sweep](figures/sweep.svg)" in (tmp_path / "s" / "report.md").read_text()

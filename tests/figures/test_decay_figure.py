@@ -17,10 +17,12 @@ from helpers import (
     one_thread,  # noqa: F401  (a fixture)
     rnn_cell,
 )
+from legend_check import legend_problems
 
 from gradscope.config import Config
 from gradscope.figures.decay_figure import (
     decay_figure,
+    has_close_up,
     plot_decay,
     plot_input_sensitivity,
     plot_step_gain,
@@ -110,19 +112,39 @@ def test_long_curves_are_thinned():
     assert max(len(line.get_xdata()) for line in ax.get_lines()) <= 500
 
 
-def test_step_gain_bins_pool_trials_and_steps():
+def test_step_gain_bins_keep_every_drawn_point_a_real_median():
+    """Binned, the per-step gain is drawn through the lowest and highest step of each bin
+    (every vertex a real step's median over trials), never a median pooled over steps."""
     r = make_synthetic_result("vanishing", steps=1000, trials=2)
     r.curves["log_step_gain"][0, :] = 0.0
     r.curves["log_step_gain"][1, :] = math.log(10.0)
     ax = plot_step_gain(r, max_points=100)
     median = ax.get_lines()[0].get_ydata()
-    assert len(median) == 100 and np.allclose(median, 0.5)  # log10 of the pooled median
+    assert len(median) <= 100 and np.allclose(median, 0.5)  # log10 of the median over the two trials
+
+
+def test_alternating_step_gain_is_drawn_alternating_and_its_band_named():
+    """A trained LSTM whose ||J_t|| alternates 2.0, 8.8, 2.0, ... (every trial alike):
+    the drawn line takes both values and nothing between (no level of 4.2 that is never
+    attained), and the band's label says it spans the steps of each bin, not trials."""
+    r = make_synthetic_result("lstm", steps=1000, trials=8)
+    seq = np.where(np.arange(1000) % 2 == 0, math.log(2.0), math.log(8.8))
+    r.curves["log_step_gain"] = np.tile(seq, (8, 1))
+    ax = plot_step_gain(r)
+    line = next(line for line in ax.get_lines() if line.get_label().startswith("per-step"))
+    drawn = np.unique(np.round(10 ** np.asarray(line.get_ydata(), dtype=float), 6))
+    assert drawn.tolist() == [2.0, 8.8]
+    band = next(c for c in ax.collections if c.get_label().startswith("per-step gain: 10-90%"))
+    assert "steps in each bin" in band.get_label() and "trials" in band.get_label()
+    short = make_synthetic_result("lstm", steps=40, trials=8)  # every step drawn: a band over trials only
+    assert [c.get_label() for c in plot_step_gain(short).collections] == ["10-90% of trials"]
 
 
 def test_decay_figure_fits_and_saves(synthetic_result_kind, tmp_path):
     fig = decay_figure(synthetic_result_kind, width=3.25)
-    assert len([ax for ax in fig.axes if ax.axison]) == 4 and tuple(fig.get_size_inches())[0] == 3.25
-    assert layout_problems(fig) == []
+    panels = 4 if has_close_up(synthetic_result_kind) else 3
+    assert len([ax for ax in fig.axes if ax.axison]) == panels and tuple(fig.get_size_inches())[0] == 3.25
+    assert layout_problems(fig) == [] and legend_problems(fig) == []
     save_figure(fig, tmp_path / "decay", formats=("png",), dpi=100)
 
 

@@ -1,7 +1,9 @@
 """Every figure fits its page: each figure kind, at the five advertised widths, in both
 styles, for every cell and for reports of 1, 9 and 30 configurations, drawn on an Agg
 canvas (no file written) and measured by `gradscope.figures.layout`: no text or legend
-leaves the canvas, overlaps another text, or covers a curve.
+leaves the canvas, overlaps another text, or covers a curve. Each is also read by the
+legend check (`legend_check.legend_problems`): every series has exactly one legend
+entry, no two look alike, and a band's entry says over what it spreads.
 
 To add a figure kind, add one line to `RUN_FIGURES` (one `Result`) or `REPORT_FIGURES`
 (a list of them; the synthetic runs are in tests/synthetic_reports.py); the spectrum
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from legend_check import legend_problems
 from synthetic_reports import report_results, sweep_results, synthetic
 
 from gradscope.config import Config
@@ -84,7 +87,7 @@ def _check(fig: Any, name: str) -> None:
 
         Path(folder).mkdir(parents=True, exist_ok=True)
         save_figure(fig, Path(folder) / name, formats=("png",), dpi=110)
-    problems = layout_problems(fig)
+    problems = layout_problems(fig) + legend_problems(fig)
     assert problems == [], f"{name}: " + "; ".join(problems)
 
 

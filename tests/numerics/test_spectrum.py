@@ -19,6 +19,7 @@ from helpers import (
 
 from gradscope import Config, analyze
 from gradscope.analysis import simulate, spectrum
+from gradscope.config import cell_spec
 from gradscope.model.activations import ACTIVATIONS
 from gradscope.model.cells import CELL_CLASSES, CoRNNCell
 from gradscope.numerics.spectrum import lyapunov_spectrum
@@ -152,9 +153,9 @@ def test_non_normal_transient_hump_still_has_both_exponents_ln_09():
 
 
 # -- identities and consistency ------------------------------------------------------
-@pytest.mark.parametrize("cell", list(CELL_CLASSES))
+@pytest.mark.parametrize("cell", [c for c in CELL_CLASSES if c != "slstm"])  # slstm: test_diagonal.py
 def test_sum_rule_for_every_smooth_activation(cell):
-    for act in SMOOTH:
+    for act in SMOOTH if cell_spec(cell).act else ("tanh",):  # lru, s6, ...: no activation to choose
         config = Config(cell=cell, act=act, hidden=4, steps=150, trials=2, transient=20, exponents="all")
         out = spectrum(config)
         spec, log_det = out.curves["lyapunov_spectrum"], out.curves["lyapunov_mean_log_det"]

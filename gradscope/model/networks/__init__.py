@@ -7,7 +7,9 @@ safely, the recurrent module found and described), `stacked` (layers as one cell
 The weights are fixed: every trial runs the same network, and trials differ only in
 their inputs, initial state (zero unless `h0_std` says otherwise) and readout. A
 multi-layer module is analysed over its whole stacked state (`model.networks.stacked`), or one
-layer (`layer`) driven by the outputs of the layers below it.
+layer (`layer`) driven by the outputs of the layers below it. A checkpoint of a module
+that is one of gradscope's own cells (a Mamba SSM, a minGRU: `cell_checkpoints`) is
+analysed as that cell.
 
 May import: `gradscope.model.networks.*`, `gradscope.model.cells`, `gradscope.model.draws`,
 `gradscope.config`.
@@ -25,6 +27,7 @@ import torch
 from ...config import Config
 from ..cells import CELL_CLASSES
 from ..draws import draw_states_and_readouts
+from .cell_checkpoints import cell_checkpoint_config, load_cell_checkpoint
 from .checkpoints import RecurrentModule, load_checkpoint
 from .custom import custom_cell
 from .stacked import LayerDrive, StackedCell
@@ -43,6 +46,7 @@ class UserNetwork:
     record: dict[str, Any]
     module: RecurrentModule | None = None
     custom: Any = field(default=None, repr=False)  # the FuncCell
+    inputs: np.ndarray | None = field(default=None, repr=False)  # inputs in memory `(T, B, I)`, else config.input
 
     @property
     def state_dim(self) -> int:
@@ -61,7 +65,18 @@ def user_network(config: Config) -> UserNetwork:
         resolved = dataclasses.replace(config, hidden=cell.hidden, input_size=cell.input_size,
                                        exponents=_exponents(config, record["state_dim"])).resolved()
         return UserNetwork(resolved, record, custom=cell)
-    m = load_checkpoint(config.checkpoint, config.module)
+    found = load_cell_checkpoint(config.checkpoint, config.module)  # a Mamba SSM, a minGRU, ...
+    if found is not None:
+        resolved, record = cell_checkpoint_config(config, found, _DEFAULT_HIDDEN)
+        cell = found.cell(resolved, getattr(torch, resolved.torch_dtype_name), torch.device(resolved.device))
+        return UserNetwork(resolved, record, custom=cell)
+    return module_network(config, load_checkpoint(config.checkpoint, config.module))
+
+
+def module_network(config: Config, m: RecurrentModule, record: dict[str, Any] | None = None) -> UserNetwork:
+    """The network of a recurrent module (read from `config.checkpoint`, or found in a
+    module in memory: `model.networks.memory`), its options checked against it; `record`
+    adds to (and overrides) what is recorded of it."""
     where = f"checkpoint {config.checkpoint!r}"
     if config.layer is not None and config.layer >= m.layers:
         raise ValueError(f"layer={config.layer}, but module {m.shown_name} of {where} has {m.layers} "
@@ -81,6 +96,7 @@ def user_network(config: Config) -> UserNetwork:
         "layers": m.layers, "layer": config.layer, "bias": m.bias, "hidden": m.hidden,
         "input_size": m.input_size, "state_dim": dim, "params": m.params_count(),
         "act": config.act + (" (as given: nn.RNN state dicts do not store it)" if m.kind == "rnn" else ""),
+        **(record or {}),
     }
     resolved = dataclasses.replace(config, cell=m.kind, hidden=m.hidden, input_size=m.input_size,
                                    exponents=_exponents(config, dim)).resolved()

@@ -51,11 +51,13 @@ def annealed_rate(log_step_rms: np.ndarray) -> np.ndarray:
     return out
 
 
-def theory_figures(config: Config, cell, drive, warnings: list[str]) -> dict:
+def theory_figures(config: Config, cell, drive, notes: list[str]) -> dict:
     """The theory beside a run's measurements: gamma, sigma_max(W_hh), the Pascanu bound
     (vanilla RNN, IndRNN) and mean field (vanilla RNN, drawn weights; `drive` the run's
-    input drive); a note in `warnings` when mean field puts q* at 0."""
-    gamma = get_activation(config.act).gamma if not config.custom else None
+    input drive); a sentence in `notes` where mean field does not apply or puts q* at 0."""
+    spec = CELL_SPECS.get(config.cell)
+    has_act = spec is not None and bool(spec.act)  # a custom cell's or a linear recurrence's: none
+    gamma = get_activation(config.act).gamma if has_act else None
     whh = cell.recurrent_matrix()  # one built-in cell's (None: a stack of layers, a custom cell)
     s = {"gamma": gamma, "sigma_max_whh": None}
     if whh is not None:
@@ -67,13 +69,13 @@ def theory_figures(config: Config, cell, drive, warnings: list[str]) -> dict:
     if MEAN_FIELD in theory and not config.fixed_weights:
         sigma_w2 = recurrent_variance(config)
         if sigma_w2 is None:
-            warnings.append("mean-field theory assumes random W_hh: not applied to identity init")
+            notes.append("mean-field theory assumes random W_hh: not applied to identity init")
         else:
             sigma_u2 = input_variance(config, drive.mean_square())
             mf = mean_field(config.act, sigma_w2, sigma_u2, bias_variance(config))
             s["mean_field_rate"], s["mean_field_chi"], s["mean_field_q"] = mf["rate"], mf["chi"], mf["q"]
             if mf["q"] == 0:
-                warnings.append(
+                notes.append(
                     f"mean field: q* = 0 exactly (no input or bias drives the network and "
                     f"sigma_w^2 phi'(0)^2 <= 1), so the fixed point is the origin and chi = "
                     f"sigma_w^2 phi'(0)^2 = {mf['chi']:.6g}"
