@@ -180,23 +180,13 @@ def claims(series: list, task: dict, lag: int) -> list[dict]:
 
 def check() -> dict:
     """The reduced run's numbers and verdicts, as committed in reports/training/check.json."""
-    from gradscope.report.check_json import check_summary
+    from gradscope.report.check_json import check_summary, files_relative
 
     with tempfile.TemporaryDirectory() as tmp:
         series, task = measure(REDUCED, Path(tmp) / "logs", cache=Path(tmp) / "cache")
         found = [{k: v for k, v in c.items() if k != "text"} for c in claims(series, task, REDUCED["lag"])]
-        return check_summary([_relative(r, tmp) for s in series for r in s.results], found, name="training")
-
-
-def _relative(result, tmp: str):
-    """`result` with its files named relative to the temporary folder, so that the labels
-    of check.json do not depend on where it was."""
-    import dataclasses
-
-    config = result.config
-    names = {k: os.path.relpath(getattr(config, k), Path(tmp) / "logs") for k in ("checkpoint", "input")
-             if str(getattr(config, k)).startswith(str(tmp))}
-    return dataclasses.replace(result, config=dataclasses.replace(config, **names))
+        results = [files_relative(r, Path(tmp) / "logs") for s in series for r in s.results]
+        return check_summary(results, found, name="training")
 
 
 def main(argv=None) -> int:

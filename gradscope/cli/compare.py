@@ -18,12 +18,12 @@ from .common import (
     report_folder,
     say_replaced,
 )
-from .execution import execution_options, open_executor
+from .execution import execution_options
 from .grid_command import (
     GridProgress,
     finish_grid,
     grid_name,
-    run_configs,
+    run_grid_command,
     write_grid_report,
 )
 from .options import (
@@ -72,19 +72,14 @@ def compare(ctx: click.Context, config_file: Path | None, name: str | None, titl
     name = name or (experiment.name if config_file is not None else grid_name(configs))
     out = report_folder(out, name, cache_dir, no_cache)
     check_writable(out)
-    from ..cache import RunCache
     from ..runs.reports import write_report
     from ..text.reading import reading
 
-    cache = None if no_cache else RunCache(cache_dir)
-    executor = open_executor(jobs, scheduler, command_line(ctx), threads)
-    try:
-        results = run_configs(ctx, configs, executor, cache, GridProgress(show=not (quiet or as_json)))
-    finally:
-        executor.close()
+    results, cached = run_grid_command(ctx, configs, cache_dir, no_cache, jobs, scheduler, threads,
+                                       GridProgress(show=not (quiet or as_json)))
     title = title or (experiment.title if config_file is not None and experiment.title != experiment.name else name)
     lines = reading(results)  # once: the report and the terminal say the same
-    manifest = write_grid_report(ctx, out, cache is not None, lambda: write_report(
+    manifest = write_grid_report(ctx, out, cached, lambda: write_report(
         results, out, name=name, title=title, command=command_line(ctx), notes=expansion.notes, width=width,
         style=style, formats=formats, force=force, on_replace=say_replaced(out), reading=lines))
     finish_grid(ctx, results, out, manifest, as_json, quiet, strict,

@@ -59,6 +59,23 @@ class GridProgress:
                            f"  | failed {event.failed}, cached {event.from_cache}{left}", soft_wrap=True)
 
 
+def run_grid_command(ctx: click.Context, configs: Sequence[Config], cache_dir: Path | None, no_cache: bool,
+                     jobs: int | None, scheduler: str | None, threads: Any, progress: Any) -> tuple[list[Any], bool]:
+    """`run_configs` on the executor the options name, with the run cache unless
+    `no_cache`; the executor is closed whatever happens. Returns the results and whether
+    they were cached."""
+    from ..cache import RunCache
+    from .common import command_line
+    from .execution import open_executor
+
+    cache = None if no_cache else RunCache(cache_dir)
+    executor = open_executor(jobs, scheduler, command_line(ctx), threads)
+    try:
+        return run_configs(ctx, configs, executor, cache, progress), cache is not None
+    finally:
+        executor.close()
+
+
 def run_configs(ctx: click.Context, configs: Sequence[Config], executor: Any, cache: Any, progress: Any,
                 curves: bool = True) -> list[Any]:
     """`run_grid` on `executor`; Ctrl-C says what was kept and exits 130, a cache that

@@ -15,8 +15,8 @@ import click
 
 from .at_lag import at_lag_option, parse_lags
 from .common import check_writable, command_line, report_folder, say_replaced
-from .execution import execution_options, open_executor
-from .grid_command import GridProgress, finish_grid, run_configs, write_grid_report
+from .execution import execution_options
+from .grid_command import GridProgress, finish_grid, run_grid_command, write_grid_report
 from .options import (
     DEFAULTS,
     GroupedCommand,
@@ -84,19 +84,14 @@ def track(ctx: click.Context, paths: tuple[str, ...], at_lag: tuple[str, ...], n
     name = re.sub(r"[^A-Za-z0-9._-]+", "", name)[:80] or "track"
     out = report_folder(out, name, cache_dir, no_cache)
     check_writable(out)
-    from ..cache import RunCache
     from ..report.track_report import write_track_report
 
-    cache = None if no_cache else RunCache(cache_dir)
-    executor = open_executor(jobs, scheduler, command_line(ctx), threads)
-    try:
-        results = run_configs(ctx, configs, executor, cache, GridProgress(show=not (quiet or as_json)))
-    finally:
-        executor.close()
+    results, cached = run_grid_command(ctx, configs, cache_dir, no_cache, jobs, scheduler, threads,
+                                       GridProgress(show=not (quiet or as_json)))
     lags = track_lags(runs, lags)
     series = track_series(runs, results, lags)
     notes = [note for run in runs for note in run.notes]
-    manifest = write_grid_report(ctx, out, cache is not None, lambda: write_track_report(
+    manifest = write_grid_report(ctx, out, cached, lambda: write_track_report(
         series, out, lags, name=name, title=title, command=command_line(ctx), notes=notes, width=width,
         style=style, formats=formats, force=force, on_replace=say_replaced(out)))
     finish_grid(ctx, results, out, manifest, as_json, quiet, strict, lambda: _print_track(series, lags, out, notes))

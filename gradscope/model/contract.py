@@ -63,6 +63,16 @@ class Structure(str, enum.Enum):
     DIAGONAL = "diagonal"
 
 
+def check_parameters(kind: str, names: tuple[str, ...], given: Any, optional: tuple[str, ...] = ()) -> None:
+    """A ValueError naming every missing and unknown parameter unless `given` (names) holds
+    each of `names` (those in `optional` may be absent) and nothing else."""
+    missing = [n for n in names if n not in given and n not in optional]
+    unknown = sorted(set(given) - set(names))
+    if missing or unknown:
+        raise ValueError(f"{kind} takes the parameters {', '.join(names)}; "
+                         f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(unknown) or '-'}")
+
+
 class CellBase:
     """The contract, with every product computed from the materialised Jacobian."""
 

@@ -35,17 +35,9 @@ NICE = 10
 
 def worker_main(parent: int, jobs: Any, replies: Any, analyst_args: dict[str, Any]) -> None:
     """The worker process: watch the parent, then analyse what comes until `None`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ..runs.executor import detach_worker
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="gradscope-parent-watch", daemon=True).start()
-    from ..runs.executor import THREAD_ENV
-
-    os.environ.update(THREAD_ENV)  # before torch loads here
+    detach_worker(parent)  # one thread (before torch loads here), no Ctrl-C, ends with its parent
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICE)
     from .analyst import Analyst

@@ -53,6 +53,19 @@ def check_summary(
     return json_safe({"report": name, "configs": configs, "claims": [dict(c) for c in claims]})
 
 
+def files_relative(result: Result, folder: Any) -> Result:
+    """`result` with the files its configuration reads (`checkpoint`, `input`) that lie in
+    `folder` named relative to it, so that a `check.json` computed in a temporary folder
+    does not depend on where that was."""
+    import dataclasses
+    import os
+
+    config = result.config
+    names = {k: os.path.relpath(getattr(config, k), folder) for k in ("checkpoint", "input")
+             if getattr(config, k) is not None and str(getattr(config, k)).startswith(str(folder))}
+    return dataclasses.replace(result, config=dataclasses.replace(config, **names))
+
+
 def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check") -> list[str]:
     """Differences between two `check_summary` documents: numbers beyond `rtol`
     (relative; absolute 1e-12 near zero), the rates of a chaotic run beyond

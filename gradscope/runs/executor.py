@@ -44,10 +44,11 @@ def default_jobs() -> int:
 
 
 # -- in this process and a local pool --------------------------------------------------
-def _worker_init(parent: int) -> None:
-    """Set up a pool worker: one thread (set before torch loads there; `run_one` sets it
-    again), Ctrl-C left to the parent, and exit as soon as the parent is gone (a sweep
-    killed with SIGKILL must not leave workers running)."""
+def detach_worker(parent: int) -> None:
+    """Set up a worker process (a pool's, or the training monitor's): one thread (set
+    before torch loads there), Ctrl-C left to the parent, and exit as soon as the parent
+    is gone (a sweep or a training script killed with SIGKILL must not leave workers
+    running)."""
     import signal
 
     os.environ.update(THREAD_ENV)
@@ -119,7 +120,7 @@ class LocalExecutor:
 
             self._pool = cf.ProcessPoolExecutor(
                 self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init, initargs=(os.getpid(),),
+                initializer=detach_worker, initargs=(os.getpid(),),
             )
         from concurrent.futures.process import BrokenProcessPool
 

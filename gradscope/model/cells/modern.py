@@ -25,7 +25,7 @@ import torch
 from ...config import Config, cell_spec
 from ..activations import Activation, get_activation
 from ..batched import stable_norm
-from ..contract import CellBase, Structure
+from ..contract import CellBase, Structure, check_parameters
 
 Tensor = torch.Tensor
 
@@ -38,13 +38,7 @@ class ModernCell(CellBase):
 
     def __init__(self, act: str = "tanh", gate_act: str = "sigmoid", **params: Tensor) -> None:
         options = {k: params.pop(k) for k in list(params) if k in cell_spec(self.kind).options}
-        missing = [n for n in self.names if n not in params and n not in self.optional]
-        unknown = sorted(set(params) - set(self.names))
-        if missing or unknown:
-            raise ValueError(
-                f"{self.kind} takes the parameters {', '.join(self.names)}; "
-                f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(unknown) or '-'}"
-            )
+        check_parameters(self.kind, self.names, params, self.optional)
         self.p = dict(params)
         self.options = options
         self.act: Activation = get_activation(act)

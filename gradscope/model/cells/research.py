@@ -22,7 +22,7 @@ import torch
 
 from ...config import Config, cell_spec
 from ..activations import Activation, get_activation
-from ..contract import CellBase
+from ..contract import CellBase, check_parameters
 from ..draws import pytorch_uniform, recurrent_block
 
 Tensor = torch.Tensor
@@ -35,13 +35,7 @@ class ResearchCell(CellBase):
     fast_products = frozenset({"matmul"})
 
     def __init__(self, act: str = "tanh", gate_act: str = "sigmoid", **params: Tensor) -> None:
-        missing = [n for n in self.names if n not in params]
-        unknown = sorted(set(params) - set(self.names))
-        if missing or unknown:
-            raise ValueError(
-                f"{self.kind} takes the parameters {', '.join(self.names)}; "
-                f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(unknown) or '-'}"
-            )
+        check_parameters(self.kind, self.names, params)
         self.p = dict(params)
         self.act: Activation = get_activation(act)
         self.gate_act: Activation = get_activation(gate_act)
