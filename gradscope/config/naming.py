@@ -83,6 +83,22 @@ def _has_act(c: Any) -> bool:
     return spec is None or bool(spec.act)
 
 
+def _applies(name: str, c: Any) -> bool:
+    """Whether the field `name` means something for the configuration's cell: a cell's
+    own option (`forget_bias`, `r_max`) for the cells that take it, a draw option
+    (`gain`, `bias_std`) for the cells whose init uses it, `act` for cells with one."""
+    spec = CELL_SPECS.get(c.cell)
+    if spec is None or c.custom:
+        return True
+    if name == "act":
+        return bool(spec.act)
+    if name in spec.fixed:
+        return False
+    if any(name in other.options for other in CELL_SPECS.values()):
+        return name in spec.options
+    return True
+
+
 def labels_of(configs: Sequence[Any], fields: Sequence[str]) -> list[str]:
     """Per configuration, the values of `fields` as one label (`lstm tanh`, `g=0.5`)."""
     return [" ".join(value_text(f, getattr(c, f)) for f in fields) for c in configs]
@@ -108,18 +124,23 @@ def common_label(configs: Sequence[Any], fields: Sequence[str]) -> str:
 def short_names(configs: Sequence[Any], keep: Sequence[str] = (), fields: Sequence[str] | None = None) -> list[str]:
     """Per configuration, what sets it apart: the varied fields' values, leaving out a value
     that is the field's default (`g=1`, `forget bias=0`, `default` init) unless the field
-    is in `keep` (a swept field: every value named) or is the cell or activation
-    (`fields`: the fields to name, default every varied one). Falls back to every varied
-    value when that would name two results alike, and for a result at every default."""
+    is the cell or activation, or is in `keep` and varies among the configurations of the
+    same cell (`N=64` beside `N=32`: every value named) (`fields`: the fields to name,
+    default every varied one). A field that does not apply to a cell is never named for
+    it (no forget bias for a vanilla RNN). Falls back to every varied value that applies
+    when that would name two results alike, and for a result at every default."""
     defaults = {f.name: f.default for f in dataclasses.fields(configs[0])} if configs else {}
     fields = display_fields(configs) if fields is None else list(fields)
+
+    def swept(f: str, c: Any) -> bool:
+        return f in keep and len({repr(getattr(x, f)) for x in configs if x.cell == c.cell}) > 1
+
     names = []
     for c in configs:
-        parts = [value_text(f, getattr(c, f)) for f in fields
-                 if (f == "cell" or (f == "act" and _has_act(c)) or f in keep or getattr(c, f) != defaults.get(f))
-                 and not (f == "act" and not _has_act(c))]
+        parts = [value_text(f, getattr(c, f)) for f in fields if _applies(f, c)
+                 and (f in ("cell", "act") or swept(f, c) or getattr(c, f) != defaults.get(f))]
         names.append(" ".join(parts))
-    full = labels_of(configs, fields)
+    full = [" ".join(value_text(f, getattr(c, f)) for f in fields if _applies(f, c)) for c in configs]
     if len(set(names)) < len(set(full)):
         return full
     return [name or whole for name, whole in zip(names, full)]  # all defaults: say which

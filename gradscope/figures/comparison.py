@@ -258,10 +258,11 @@ def small_multiples_figure(results: Sequence[Result], width: float | None = None
         beyond = [f for f in rest if f not in (enc.color_field, enc.style_field)]
         crowded = max((len(g) for g in groups), default=0) > MAX_PER_PANEL
         if enc.many_panels and (beyond or crowded):  # what neither colour nor line style can carry splits the panels
-            split = [(f"{t}, {p}", [i for i in g if i in set(idx)]) for t, g in zip(titles, groups)
+            split = [(f"{t}, {p}" if p else t, [i for i in g if i in set(idx)]) for t, g in zip(titles, groups)
                      for p, idx in enc.panels.items()]
+            # only the panels that hold runs: split, they no longer form a cell x activation
+            # grid whose holes a "not run" panel would show
             kept = [(t, g) for t, g in split if g]
-            kept += [(t, g) for t, g in zip(titles, groups) if not g]  # combinations not run stay shown
             titles, groups = [t for t, _ in kept], [g for _, g in kept]
     else:  # one curve per panel, in its cell's colour (named in the legend too, as in every figure)
         enc = encode(results, ["cell"] if len(cells) > 1 else [])

@@ -18,6 +18,8 @@ derivatives share (`lin`, whatever the cell needs); everything else reads it:
 - `row_scaled(lin)`: `(rows, M)` with `J_t = diag(rows_t) M` for every step (a vanilla
   RNN: `phi'(a_t)` and `W_hh`), or None: lets the numerics skip forming `J`.
 - `recurrent_matrix()`: the matrix whose largest singular value is `sigma_max(W_hh)`.
+- `diagonal_blocks()` (a `BLOCK_DIAGONAL` cell): the state coordinates of each diagonal
+  block of J (sLSTM: each head's `h, c, n, m`).
 - `log_abs_diagonal(lin)` (a `DIAGONAL` cell): `(..., B, D)` float64 with every product
   of step Jacobians acting on coordinate j (or on a pair of coordinates as a
   rotation-scaling: LRU's `(Re h_j, Im h_j)`, both carrying the same value) with gain
@@ -165,6 +167,13 @@ class CellBase:
     def recurrent_matrix(self) -> Tensor | None:
         """`(B, R, N)`: the matrix whose largest singular value is reported as
         `sigma_max(W_hh)` (None for a network of several layers or a custom cell)."""
+        return None
+
+    def diagonal_blocks(self) -> Tensor | None:
+        """For a `BLOCK_DIAGONAL` cell: `(H, K)` int64, the state coordinates of each of the
+        H diagonal blocks of every step Jacobian (no coordinate of one block acts on
+        another's), so that every product of step Jacobians is block-diagonal too and its
+        spectral norm is the largest of its blocks'. None for any other cell."""
         return None
 
     # -- diagonal cells, the readout, the initial state ------------------------------------

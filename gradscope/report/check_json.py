@@ -78,6 +78,13 @@ def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check")
                 out.append(f"{where}.{key}: only in the {'new' if key in new else 'committed'} check")
             elif chaotic and key in CHAOTIC_KEYS + ("growth_rate_se",):
                 out += _statistical(new, old, key, f"{where}.{key}")
+            elif key == "growth_rate_se" and _numbers(new.get(key), old.get(key), new.get("growth_rate"),
+                                                      old.get("growth_rate")):
+                # the spread of the trials' rates: it moves as much as the rates do, which is
+                # much more than rtol of itself where the trials agree closely
+                scale = rtol * max(abs(float(new["growth_rate"])), abs(float(old["growth_rate"])))
+                if not math.isclose(float(new[key]), float(old[key]), rel_tol=rtol, abs_tol=max(scale, 1e-12)):
+                    out.append(f"{where}.{key}: {new[key]!r}, committed {old[key]!r}")
             else:
                 out += compare_checks(new[key], old[key], rtol, f"{where}.{key}")
     elif isinstance(new, list) and isinstance(old, list):
@@ -92,6 +99,10 @@ def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check")
     elif new != old:
         out.append(f"{where}: {new!r}, committed {old!r}")
     return out
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def _statistical(new: dict[str, Any], old: dict[str, Any], key: str, where: str) -> list[str]:

@@ -170,18 +170,34 @@ def test_sum_rule_for_slstm_where_its_jacobian_is_regular():
         c.log_abs_det(lin)[on_input.any(-1)] < -25).all()  # singular to working precision
 
 
-def test_slstm_fast_and_exact_modes_agree():
-    c, traj, r, _ = run("slstm", hidden=8, input_size=4, steps=300, heads=2)
+def test_slstm_jacobian_is_block_diagonal_on_its_declared_blocks():
+    c, traj, _, _ = run("slstm", hidden=8, steps=20, heads=4)
+    blocks = c.diagonal_blocks()
+    assert blocks.shape == (4, 8) and sorted(blocks.flatten().tolist()) == list(range(c.state_dim))
+    j = c.jacobian(c.linearize(traj.states[:-1], traj.inputs))  # (T, B, D, D)
+    head = torch.empty(c.state_dim, dtype=torch.int64)
+    head[blocks] = torch.arange(4).unsqueeze(-1)
+    across = head.unsqueeze(-1) != head.unsqueeze(0)
+    assert (j[..., across] == 0).all() and (j[..., ~across] != 0).any()
+    assert c.hidden_part(torch.arange(c.state_dim)).tolist() == list(range(8))  # h first, as blocks assume
+
+
+@pytest.mark.parametrize("hidden, heads, seed", [(8, 4, 0), (8, 4, 1), (8, 2, 2), (16, 4, 0)])
+def test_slstm_fast_and_exact_modes_agree(hidden, heads, seed):
+    """Fast mode takes a block-diagonal cell's norms block by block, exactly. (Estimated
+    from a carried subspace, as for a dense cell, they fell short by up to 39% at 12% of
+    the lags for N = 8 with 4 heads: the subspace settled in one head and never saw
+    another overtake it.)"""
+    c, traj, r, _ = run("slstm", hidden=hidden, input_size=3, steps=300, heads=heads, seed=seed)
     assert c.structure == Structure.BLOCK_DIAGONAL
     fast = transport(c, traj.states, traj.inputs, r, "fast")
     exact = transport(c, traj.states, traj.inputs, r, "exact")
-    for key in ("log_spectral", "log_input_sensitivity", "log_step_gain"):
-        rel = np.abs(np.expm1(fast[key] - exact[key]))
-        finite = np.isfinite(exact[key])
-        assert np.nanmax(rel[finite]) < 1e-2, key  # the documented fast-mode tolerance:
-        assert np.mean(rel[finite] > 1e-3) <= 0.01, key  # at most 1% of lags beyond 1e-3
-    for key in ("log_rms", "log_loss_grad", "log_weight_grad", "log_step_rms"):
+    for key in ("log_spectral", "log_input_sensitivity", "log_rms", "log_loss_grad", "log_weight_grad",
+                "log_step_rms"):
+        assert np.array_equal(np.isnan(fast[key]), np.isnan(exact[key])), key
         assert np.nanmax(np.abs(fast[key] - exact[key])) < 1e-9, key
+    rel = np.abs(np.expm1(fast["log_step_gain"] - exact["log_step_gain"]))  # per step: Lanczos, checked
+    assert np.nanmax(rel) < 1e-3
 
 
 def test_analysis_of_a_diagonal_cell_reports_no_fast_check_and_exact_theory_na():

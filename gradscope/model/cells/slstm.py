@@ -74,6 +74,12 @@ class SLSTMCell(ModernCell):
                              f"(trials, 4 hidden, inputs), got {tuple(self.p['weight_hh'].shape)} and "
                              f"{tuple(self.p['weight_ih'].shape)}")
 
+    def diagonal_blocks(self) -> Tensor:
+        """Head k's coordinates of `[h; c; n; m]`: `part * N + k * hd + j`, `(H, 4 hd)`."""
+        part = torch.arange(ROWS).repeat_interleave(self.head_dim) * self.hidden  # (4 hd,)
+        within = torch.arange(self.head_dim).repeat(ROWS)
+        return (torch.arange(self.heads).unsqueeze(-1) * self.head_dim + part + within).to(torch.int64)
+
     @classmethod
     def draw_weights(cls, config: Config, rng: np.random.Generator) -> dict[str, np.ndarray]:
         n, i = config.hidden, config.n_input

@@ -115,7 +115,8 @@ def transport(
     )
     fast = spectral == "fast"
     clen = chunk or (FAST_CHUNK if fast else chunk_length(trials, dim))
-    estimator = LagEstimator(dim)
+    blocks = cell.diagonal_blocks() if cell.structure == Structure.BLOCK_DIAGONAL else None
+    estimator = LagEstimator(dim, blocks=blocks)  # a block-diagonal cell's norms: by block, exactly
     watch = ThreadWatch()
     flush = device.type == "cpu" and torch.set_flush_denormal(True)  # denormals: 100x slower
     try:

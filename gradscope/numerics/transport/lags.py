@@ -24,6 +24,14 @@ others cost nothing more.
 `level` raises the accuracy when a check fails (see `transport`): 0 and 1 differ in
 their tolerances, 2 takes an exact SVD at every lag.
 
+A block-diagonal cell (sLSTM: no head acts on another) is never estimated: its products
+are block-diagonal, each block's singular vectors live in that block alone, and a carried
+subspace that has settled in one block never sees another block overtake it (its Ritz
+pairs are exact eigenpairs of the block it holds, so no residual flags the miss: at
+N = 8 the estimate fell short by up to 39% at a tenth of the lags). Its spectral norm is
+the largest of its blocks' exact SVDs, K x K each, H^2 times cheaper than one SVD of the
+whole product; the input sensitivity (the input reaches every block) by SVD of `Q B`.
+
 May import: `gradscope.numerics.transport.lanczos`, `gradscope.numerics.transport.chunk`.
 """
 
@@ -106,8 +114,9 @@ def _cols(v: Tensor) -> Tensor:
 class LagEstimator:
     """Carries the subspaces from block to block; `block(...)` returns the estimates."""
 
-    def __init__(self, dim: int, level: int = 0) -> None:
+    def __init__(self, dim: int, level: int = 0, blocks: Tensor | None = None) -> None:
         self.level = level
+        self.blocks = blocks  # (H, K) coordinates of a block-diagonal cell's blocks: taken exactly
         self.p = 8 if dim > 128 else 4
         self.full = 2 * self.p >= dim  # small D: the subspace would be the whole space
         self.u: Tensor | None = None  # (B, D, p)
@@ -131,7 +140,7 @@ class LagEstimator:
     @property
     def estimating(self) -> bool:
         """False where the next block is taken by SVD (level 2, small D, or skipping)."""
-        return not (self.level >= 2 or self.full or self.skip > 0)
+        return not (self.level >= 2 or self.full or self.skip > 0 or self.blocks is not None)
 
     def rows(self, q0: Tensor) -> Tensor | None:
         """Set up the block that starts with the product q0 `(B, D, D)`: its subspace W,
@@ -155,7 +164,7 @@ class LagEstimator:
             self.skip = max(0, self.skip - 1)
             if self.skip == 0:
                 self.u = self.v = None  # start the estimates afresh from an SVD
-            return _exact(prods, bjac)
+            return _exact(prods, bjac, blocks=self.blocks)
         self.flagged = 0
         if y is None:
             self.rows(prods[0])
@@ -313,12 +322,20 @@ def _flags(av: Tensor, x: Tensor, theta: Tensor, tol: float) -> Tensor:
     return (res > tol * th) & (theta > 0)
 
 
-def _exact(prods: Tensor, bjac: InputJacobians | None, spectral: bool | None = None):
+def _exact(prods: Tensor, bjac: InputJacobians | None, spectral: bool | None = None,
+           blocks: Tensor | None = None):
     """Exact `||Q_s||_2` and `||Q_s B_s||_2` `(S, B)` by SVD (the pair, or with
-    `spectral` True / False only the first / the second)."""
+    `spectral` True / False only the first / the second); `blocks` `(H, K)`: the products
+    are block-diagonal on those coordinates, their norm the largest block's."""
+    def top(m: Tensor) -> Tensor:
+        if blocks is None:
+            return torch.linalg.svdvals(m)[..., 0]
+        idx = blocks.to(m.device)
+        return torch.linalg.svdvals(m[..., idx.unsqueeze(-1), idx.unsqueeze(-2)])[..., 0].amax(-1)
+
     if spectral is True or bjac is None:
-        return torch.linalg.svdvals(prods)[..., 0] if spectral else (torch.linalg.svdvals(prods)[..., 0], None)
+        return top(prods) if spectral else (top(prods), None)
     inputs = torch.linalg.svdvals(prods @ bjac.matrix())[..., 0]
     if spectral is False:
         return inputs
-    return torch.linalg.svdvals(prods)[..., 0], inputs
+    return top(prods), inputs
