@@ -176,8 +176,24 @@ def ctrl_c_left_as_it_was():
     test of what Ctrl-C does to a training script then hangs."""
     import signal
 
-    before = signal.getsignal(signal.SIGINT)
+    before, masked = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    ignored = _ignored_signals()
     yield
-    after = signal.getsignal(signal.SIGINT)
+    after, masked_after = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    ignored_after = _ignored_signals()
     signal.signal(signal.SIGINT, before)
+    signal.pthread_sigmask(signal.SIG_SETMASK, masked)
     assert after is before, f"the test left SIGINT's handler as {after!r}"
+    assert masked_after == masked, f"the test left the signals {sorted(masked_after - masked)} blocked"
+    # what the kernel holds (a library may ignore a signal behind Python's back)
+    assert ignored_after == ignored, f"the test left the signals {sorted(ignored_after ^ ignored)} ignored"
+
+
+def _ignored_signals() -> set[int]:
+    """The signals this process ignores, as the kernel says (Linux; empty elsewhere)."""
+    try:
+        line = next(x for x in open("/proc/self/status").read().splitlines() if x.startswith("SigIgn:"))
+    except (OSError, StopIteration):
+        return set()
+    bits = int(line.split()[1], 16)
+    return {n + 1 for n in range(64) if bits >> n & 1}

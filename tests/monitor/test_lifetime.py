@@ -51,6 +51,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _signals(pid: int) -> str:
+    """The signal masks of a process (SigBlk, SigIgn, SigCgt; SIGINT is 0x2), for a message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as exc:
+        return f"(no status: {exc})"
+    return ", ".join(line.replace("\t", " ") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def _gone_within(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -88,7 +97,11 @@ def test_a_killed_or_interrupted_script_leaves_no_worker(tmp_path: Path, how: st
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # say why: a signal ignored or blocked (inherited?)
+            raise AssertionError(f"the script did not end within 30 s of {how}: script {_signals(proc.pid)}; "
+                                 f"the test's process {_signals(os.getpid())}") from None
         assert _gone_within(worker, 10), f"worker {worker} still running after {how}"
         if how != "sigkill":
             err = proc.stderr.read()
