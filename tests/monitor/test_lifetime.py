@@ -69,12 +69,20 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return False
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the script's process before it starts: SIGINT at its default, as a script started
+    from a terminal has it. The suite itself may run with SIGINT ignored (a shell starts a
+    background job, `pytest &`, so), and the script would inherit that and never see the
+    Ctrl-C these tests send (it did: both SIGINT cases hung)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path, steps: int, pause: float = 0.05) -> tuple[subprocess.Popen, int]:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT.format(tests=str(ROOT / "tests"), log_dir=str(tmp_path / "gs"), steps=steps,
                                     pause=pause))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=tmp_path, start_new_session=True,
+                            text=True, cwd=tmp_path, start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal,
                             env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
     first = proc.stdout.readline()
     if not first.strip().isdigit():
