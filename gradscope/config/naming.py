@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable, Sequence
 
-from .registry import CELL_SPECS
+from .registry import CELL_SPECS, cells_with_option
 
 #: Short names of numeric fields in labels (`g=2`, `N=64`).
 SHORT = {"gain": "g", "hidden": "N", "steps": "T", "trials": "B", "input_size": "I",
@@ -48,7 +48,7 @@ def varied_fields(configs: Iterable[Any]) -> list[str]:
 
 def _follows_the_cell(name: str, configs: Sequence[Any]) -> bool:
     """Whether `name` is a cell option that takes one value per cell among `configs`."""
-    if not any(name in spec.options for spec in CELL_SPECS.values()):
+    if not cells_with_option(name):
         return False
     per_cell: dict[str, set[str]] = {}
     for c in configs:
@@ -77,26 +77,11 @@ def display_fields(configs: Sequence[Any]) -> list[str]:
     return keep
 
 
-def _has_act(c: Any) -> bool:
-    """Whether `act` means something for the configuration's cell (not for lru, s6, ...)."""
-    spec = CELL_SPECS.get(c.cell)
-    return spec is None or bool(spec.act)
-
-
 def _applies(name: str, c: Any) -> bool:
-    """Whether the field `name` means something for the configuration's cell: a cell's
-    own option (`forget_bias`, `r_max`) for the cells that take it, a draw option
-    (`gain`, `bias_std`) for the cells whose init uses it, `act` for cells with one."""
+    """Whether the field `name` means something for the configuration's cell
+    (`CellSpec.applies`; every field for a custom cell)."""
     spec = CELL_SPECS.get(c.cell)
-    if spec is None or c.custom:
-        return True
-    if name == "act":
-        return bool(spec.act)
-    if name in spec.fixed:
-        return False
-    if any(name in other.options for other in CELL_SPECS.values()):
-        return name in spec.options
-    return True
+    return spec is None or c.custom or spec.applies(name)
 
 
 def labels_of(configs: Sequence[Any], fields: Sequence[str]) -> list[str]:
@@ -111,7 +96,7 @@ def common_label(configs: Sequence[Any], fields: Sequence[str]) -> str:
         return ""
     c = configs[0]
     parts = [("cell", c.cell), ("act", c.act), ("hidden", c.hidden), ("init", c.init), ("gain", c.gain)]
-    if not all(_has_act(x) for x in configs):  # lru, s6, ...: an activation they do not have
+    if not all(_applies("act", x) for x in configs):  # lru, s6, ...: an activation they do not have
         parts = [p for p in parts if p[0] not in ("act", "init", "gain")]
     out = []
     for name, value in parts:

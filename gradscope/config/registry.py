@@ -122,6 +122,18 @@ class CellSpec:
             parts += f" {hidden}x{self.option_values(hidden)[self.width]}"
         return f"{parts} {self.state_dim(hidden)}"
 
+    def applies(self, field: str) -> bool:
+        """Whether a `Config` field means something for this cell: `act` where the cell
+        has an activation, a draw option (gain, bias_std, forget_bias) unless `fixed`, a
+        cell option (forget_bias, r_max, ...) where it is this cell's; any other field."""
+        if field == "act":
+            return bool(self.act)
+        if field in self.fixed:
+            return False
+        if cells_with_option(field):
+            return field in self.options
+        return True
+
     def option_symbol(self, name: str) -> str:
         """The paper's name of a cell option (`eps` for the antisymmetric step size)."""
         return self.symbols.get(name, name)

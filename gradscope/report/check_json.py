@@ -92,8 +92,7 @@ def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check")
             out.append(f"{where}: {len(new)} items, committed {len(old)}")
         for i, (a, b) in enumerate(zip(new, old)):
             out += compare_checks(a, b, rtol, f"{where}[{i}]")
-    elif (isinstance(new, (int, float)) and isinstance(old, (int, float))
-          and not isinstance(new, bool) and not isinstance(old, bool)):
+    elif _numbers(new, old):
         if not math.isclose(float(new), float(old), rel_tol=rtol, abs_tol=1e-12):
             out.append(f"{where}: {new!r}, committed {old!r}")
     elif new != old:
@@ -102,6 +101,7 @@ def compare_checks(new: Any, old: Any, rtol: float = 1e-6, where: str = "check")
 
 
 def _numbers(*values: Any) -> bool:
+    """Whether every value is a number (not a bool)."""
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
