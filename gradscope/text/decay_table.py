@@ -75,7 +75,7 @@ def config_line(result: Result) -> str:
     if c.bias_std is not None:
         parts.append(f"bias-std={c.bias_std:g}")
     for name in spec.options if spec is not None else ():
-        value = c.forget_bias if name == "forget_bias" else getattr(c, name, None)
+        value = getattr(c, name, None)
         if value is not None and not (name == "forget_bias" and not value):
             parts.append(f"{name.replace('_', '-')}={value:g}")
     drive = {"noise": f"noise std={c.input_std:g}", "zeros": "zeros",
