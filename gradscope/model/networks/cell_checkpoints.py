@@ -19,7 +19,7 @@ import torch
 
 from ...config import CELL_SPECS, Config
 from ..cells import CELL_CLASSES
-from .checkpoints import read_state_dict
+from .checkpoints import pick_module, read_state_dict
 
 Tensor = torch.Tensor
 
@@ -81,18 +81,7 @@ def load_cell_checkpoint(path: str, module: str | None = None) -> CellCheckpoint
     modules, else None (a PyTorch RNN's checkpoint, or no recurrent module at all)."""
     state = read_state_dict(path)
     found = find_cell_checkpoints(state, path)
-    if not found:
-        return None
-    if module is None:
-        if len(found) > 1:
-            listed = "; ".join(f.describe() for f in found)
-            raise ValueError(f"checkpoint {path!r} holds {len(found)} recurrent modules: {listed}; "
-                             "choose one with --module NAME")
-        return found[0]
-    for f in found:
-        if f.name == module.rstrip("."):
-            return f
-    return None
+    return pick_module(found, module, path) if found else None
 
 
 def cell_checkpoint_config(config: Config, found: CellCheckpoint, default_hidden: int) -> tuple[Config, dict]:

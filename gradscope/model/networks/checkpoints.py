@@ -228,21 +228,29 @@ def _check_shapes(m: RecurrentModule, where: str) -> None:
                 raise ValueError(f"{where}: {name}{suffix} is {got}, expected {shape}")
 
 
+def pick_module(found: list[Any], name: str | None, path: str) -> Any:
+    """The module named `name` among `found` (anything with `name` and `describe()`;
+    None where `name` names none), or without a name the only one: several are a
+    ValueError listing them."""
+    if name is None:
+        if len(found) > 1:
+            listed = "; ".join(m.describe() for m in found)
+            raise ValueError(f"checkpoint {path!r} holds {len(found)} recurrent modules: {listed}; "
+                             "choose one with --module NAME")
+        return found[0]
+    return next((m for m in found if m.name == name.rstrip(".")), None)
+
+
 def select_module(modules: list[RecurrentModule], name: str | None, path: str, count: int) -> RecurrentModule:
     """The module `name` (or the only one); the error lists the candidates."""
-    listed = "; ".join(m.describe() for m in modules)
     if not modules:
         raise ValueError(f"checkpoint {path!r} holds no recurrent module (no weight_hh or "
                          f"weight_hh_l0 among its {count} tensors)")
-    if name is None:
-        if len(modules) > 1:
-            raise ValueError(f"checkpoint {path!r} holds {len(modules)} recurrent modules: {listed}; "
-                             "choose one with --module NAME")
-        return modules[0]
-    for m in modules:
-        if m.name == name.rstrip("."):
-            return m
-    raise ValueError(f"module={name!r} is not a recurrent module of checkpoint {path!r}; it holds: {listed}")
+    found = pick_module(modules, name, path)
+    if found is None:
+        listed = "; ".join(m.describe() for m in modules)
+        raise ValueError(f"module={name!r} is not a recurrent module of checkpoint {path!r}; it holds: {listed}")
+    return found
 
 
 def load_checkpoint(path: str, module: str | None = None) -> RecurrentModule:
