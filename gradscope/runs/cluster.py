@@ -81,8 +81,11 @@ class DaskExecutor:
         _probe(address, timeout)
         import logging
 
-        # a scheduler that goes away is said once, as `SchedulerLost`, not by Dask's client logs too
-        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+        # a scheduler that goes away is said once, as `SchedulerLost`, not by the logs of
+        # Dask's client and of its connection too ("Error in batched write" with a traceback,
+        # when the scheduler dies during a write: seen once in a full suite)
+        for name in ("distributed.client", "distributed.batched"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
